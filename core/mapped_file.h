@@ -1,0 +1,53 @@
+// Read-only memory-mapped files.
+//
+// Readers hand out tensors that point into the mapping instead of copying, so reading a 1 GB
+// tensor costs no heap; the tensors keep the mapping alive through a shared_ptr.
+//
+// Example:
+//   ASSIGN_OR_RETURN(std::shared_ptr<const MappedFile> file, MappedFile::Open("model.pth"));
+//   absl::string_view bytes = file->bytes();
+#ifndef TENSORPORT_CORE_MAPPED_FILE_H_
+#define TENSORPORT_CORE_MAPPED_FILE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace tp {
+
+class MappedFile {
+ public:
+  // Maps the whole file. A missing file is NotFound, a directory or unreadable file
+  // InvalidArgument; an empty file maps to zero bytes.
+  static absl::StatusOr<std::shared_ptr<const MappedFile>> Open(const std::string& path);
+
+  ~MappedFile();
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+
+  const uint8_t* data() const { return data_; }
+  uint64_t size() const { return size_; }
+  absl::string_view bytes() const {
+    return absl::string_view(reinterpret_cast<const char*>(data_), size_);
+  }
+  const std::string& path() const { return path_; }
+
+  // Tells the kernel the given range will not be read again soon, so its pages leave this
+  // process's resident set (streaming conversions keep memory near one tensor this way).
+  void Release(uint64_t offset, uint64_t length) const;
+
+ private:
+  MappedFile(std::string path, const uint8_t* data, uint64_t size)
+      : path_(std::move(path)), data_(data), size_(size) {}
+
+  std::string path_;
+  const uint8_t* data_;
+  uint64_t size_;
+};
+
+}  // namespace tp
+
+#endif  // TENSORPORT_CORE_MAPPED_FILE_H_

@@ -1,0 +1,37 @@
+// Status propagation macros for absl::Status / absl::StatusOr.
+//
+// Debian's Abseil (20220623) predates absl/status/status_macros.h, so the project keeps its own.
+//
+// Example:
+//   absl::StatusOr<Tensor> LoadTensor(const std::string& path) {
+//     ASSIGN_OR_RETURN(auto file, MappedFile::Open(path));
+//     RETURN_IF_ERROR(CheckHeader(*file));
+//     return ParseBody(*file);
+//   }
+#ifndef TENSORPORT_CORE_STATUS_MACROS_H_
+#define TENSORPORT_CORE_STATUS_MACROS_H_
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+#define TP_STATUS_CONCAT_INNER_(a, b) a##b
+#define TP_STATUS_CONCAT_(a, b) TP_STATUS_CONCAT_INNER_(a, b)
+
+// Returns from the enclosing function when `expr` yields a non-OK status.
+#define RETURN_IF_ERROR(expr)                        \
+  do {                                               \
+    ::absl::Status tp_status_ = (expr);              \
+    if (!tp_status_.ok()) return tp_status_;         \
+  } while (0)
+
+// Evaluates `rexpr` (a StatusOr); on error returns its status, otherwise moves the value into `lhs`.
+// `lhs` may be a declaration (`auto x`) or an existing lvalue.
+#define ASSIGN_OR_RETURN(lhs, rexpr) \
+  TP_ASSIGN_OR_RETURN_IMPL_(TP_STATUS_CONCAT_(tp_statusor_, __LINE__), lhs, rexpr)
+
+#define TP_ASSIGN_OR_RETURN_IMPL_(statusor, lhs, rexpr) \
+  auto statusor = (rexpr);                              \
+  if (!statusor.ok()) return std::move(statusor).status(); \
+  lhs = std::move(statusor).value()
+
+#endif  // TENSORPORT_CORE_STATUS_MACROS_H_

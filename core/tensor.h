@@ -1,0 +1,116 @@
+// The tensor core: a typed, shaped, possibly strided window onto bytes.
+//
+// Storage is either owned (heap) or a read-only view into a memory-mapped file; a Tensor is a
+// cheap handle (shared_ptr to the storage's keep-alive object), so copying a Tensor never copies
+// data. Views may carry element strides (PyTorch's non-contiguous tensors) and a byte order other
+// than the host's (big-endian .npy or PyTorch files); Contiguous() materializes both into a
+// packed, little-endian owned tensor.
+//
+// Example:
+//   Tensor t = Tensor::Zeros(DType::kF32, {2, 3});
+//   t.mutable_data_as<float>()[4] = 1.5f;
+//   ASSIGN_OR_RETURN(Tensor h, Cast(t, DType::kF16));
+//   ASSIGN_OR_RETURN(std::vector<double> values, ToDoubleVector(h));
+#ifndef TENSORPORT_CORE_TENSOR_H_
+#define TENSORPORT_CORE_TENSOR_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/types/span.h"
+#include "core/dtype.h"
+
+namespace tp {
+
+using Shape = std::vector<int64_t>;
+
+enum class ByteOrder : uint8_t { kLittle, kBig };
+
+// "[2, 3, 4]"; "[]" for a scalar.
+std::string ShapeToString(absl::Span<const int64_t> shape);
+// Product of dims; fails on negative dims or overflow.
+absl::StatusOr<int64_t> NumElements(absl::Span<const int64_t> shape);
+
+class Tensor {
+ public:
+  Tensor() = default;
+
+  // Owned, zero-filled, contiguous, little-endian.
+  static Tensor Zeros(DType dtype, Shape shape);
+  // Owned copy of `bytes` (must be exactly the storage size of dtype x shape).
+  static absl::StatusOr<Tensor> FromBytes(DType dtype, Shape shape, absl::string_view bytes);
+  // Read-only view of `data`, kept valid by `keep_alive`. `strides` are in elements (empty means
+  // contiguous row-major); the caller has checked that every addressed element lies in bounds.
+  static Tensor View(DType dtype, Shape shape, std::shared_ptr<const void> keep_alive,
+                     const uint8_t* data, std::vector<int64_t> strides = {},
+                     ByteOrder order = ByteOrder::kLittle);
+
+  DType dtype() const { return dtype_; }
+  const Shape& shape() const { return shape_; }
+  int rank() const { return static_cast<int>(shape_.size()); }
+  int64_t num_elements() const { return num_elements_; }
+  // Bytes of the packed representation (what Contiguous() would hold).
+  int64_t nbytes() const;
+  const std::vector<int64_t>& strides() const { return strides_; }
+  ByteOrder byte_order() const { return order_; }
+  bool is_view() const { return !owned_; }
+
+  // Packed row-major layout in host (little-endian) order: data() can be read directly.
+  bool is_packed() const;
+
+  // First byte of the tensor. For a tensor that is not packed, elements must be addressed with
+  // strides(); most callers want Contiguous() first.
+  const uint8_t* data() const { return data_; }
+  template <typename T>
+  const T* data_as() const {
+    return reinterpret_cast<const T*>(data_);
+  }
+  // Only for owned tensors (Zeros / FromBytes / results of operations).
+  uint8_t* mutable_data() { return const_cast<uint8_t*>(data_); }
+  template <typename T>
+  T* mutable_data_as() {
+    return reinterpret_cast<T*>(mutable_data());
+  }
+
+  // This tensor when already packed; otherwise an owned packed copy (strides applied, bytes
+  // swapped to little-endian).
+  absl::StatusOr<Tensor> Contiguous() const;
+
+  // Same data, new shape with the same number of elements (packed tensors only).
+  absl::StatusOr<Tensor> Reshaped(Shape shape) const;
+
+ private:
+  DType dtype_ = DType::kF32;
+  Shape shape_;
+  std::vector<int64_t> strides_;
+  ByteOrder order_ = ByteOrder::kLittle;
+  int64_t num_elements_ = 0;
+  bool owned_ = true;
+  std::shared_ptr<const void> keep_alive_;
+  const uint8_t* data_ = nullptr;
+};
+
+// Element-wise conversion to `to` (f32/f16/bf16/f64/ints/bool, and q8_0 quantize/dequantize).
+// Float -> int truncates toward zero like NumPy's astype; -> bool is "!= 0".
+absl::StatusOr<Tensor> Cast(const Tensor& t, DType to);
+
+// All elements widened to double (q8_0 dequantized), row-major.
+absl::StatusOr<std::vector<double>> ToDoubleVector(const Tensor& t);
+
+// Owned f32 tensor from values.
+Tensor TensorFromFloats(Shape shape, absl::Span<const float> values);
+
+// Summary statistics over all elements; NaN and Inf are counted and left out of the others.
+struct TensorStats {
+  int64_t count = 0;  // finite elements
+  double min = 0, max = 0, mean = 0, std = 0;
+  int64_t nan_count = 0, inf_count = 0;
+};
+absl::StatusOr<TensorStats> ComputeStats(const Tensor& t);
+
+}  // namespace tp
+
+#endif  // TENSORPORT_CORE_TENSOR_H_

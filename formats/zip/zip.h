@@ -1,0 +1,93 @@
+// ZIP archives, as NumPy's .npz and PyTorch's torch.save use them.
+//
+// The reader maps the archive and lists entries in central-directory order (the order they were
+// written, which for a .npz dump is the layer order). Stored entries are returned as views into the
+// mapping (no copy); deflated entries are inflated on demand. ZIP64 sizes and offsets are
+// supported. Every offset and size is checked against the file before use.
+//
+// The writer streams entries one after another into an OutputFile (atomic), stored or deflated,
+// switching to ZIP64 records when sizes or offsets need them.
+//
+// Example:
+//   ASSIGN_OR_RETURN(std::unique_ptr<ZipReader> zip, ZipReader::Open("dump.npz"));
+//   for (const ZipEntry& e : zip->entries()) {
+//     ASSIGN_OR_RETURN(ZipData data, zip->Read(e));
+//     ... data.bytes() ...
+//   }
+#ifndef TENSORPORT_FORMATS_ZIP_ZIP_H_
+#define TENSORPORT_FORMATS_ZIP_ZIP_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "core/mapped_file.h"
+#include "core/output_file.h"
+
+namespace tp {
+
+struct ZipEntry {
+  std::string name;
+  uint16_t method = 0;  // 0 stored, 8 deflated
+  uint64_t compressed_size = 0;
+  uint64_t uncompressed_size = 0;
+  uint32_t crc32 = 0;
+  uint64_t data_offset = 0;  // offset of the entry's data in the archive (after the local header)
+};
+
+// Bytes of one entry: a view into the mapping (stored) or an owned inflated buffer (deflated).
+// Either way `keep_alive()` keeps the bytes valid for tensors that point into them.
+class ZipData {
+ public:
+  absl::string_view bytes() const { return bytes_; }
+  std::shared_ptr<const void> keep_alive() const { return keep_alive_; }
+
+ private:
+  friend class ZipReader;
+  absl::string_view bytes_;
+  std::shared_ptr<const void> keep_alive_;
+};
+
+class ZipReader {
+ public:
+  static absl::StatusOr<std::unique_ptr<ZipReader>> Open(const std::string& path);
+  // Takes an already mapped file (so callers can share one mapping).
+  static absl::StatusOr<std::unique_ptr<ZipReader>> FromMapped(
+      std::shared_ptr<const MappedFile> file);
+
+  const std::vector<ZipEntry>& entries() const { return entries_; }
+  const ZipEntry* Find(absl::string_view name) const;
+  // Entry data; the CRC-32 is verified for deflated entries (and for stored entries when
+  // `verify_crc` is set, which touches every page of the entry).
+  absl::StatusOr<ZipData> Read(const ZipEntry& entry, bool verify_crc = false) const;
+  const std::shared_ptr<const MappedFile>& file() const { return file_; }
+
+ private:
+  std::shared_ptr<const MappedFile> file_;
+  std::vector<ZipEntry> entries_;
+};
+
+class ZipWriter {
+ public:
+  explicit ZipWriter(OutputFile* out) : out_(out) {}
+  // Adds one entry whose data is `data`; method 0 stores, 8 deflates.
+  absl::Status Add(absl::string_view name, absl::string_view data, uint16_t method = 0);
+  // Writes the central directory. The caller then commits the OutputFile.
+  absl::Status Finish();
+
+ private:
+  OutputFile* out_;
+  std::vector<ZipEntry> written_;
+  std::vector<uint64_t> header_offsets_;
+};
+
+// True when the bytes start like a ZIP archive (a local file header, "PK\3\4").
+bool LooksLikeZip(absl::string_view head);
+
+}  // namespace tp
+
+#endif  // TENSORPORT_FORMATS_ZIP_ZIP_H_
