@@ -6,7 +6,16 @@
 // supported. Every offset and size is checked against the file before use.
 //
 // The writer streams entries one after another into an OutputFile (atomic), stored or deflated,
-// switching to ZIP64 records when sizes or offsets need them.
+// switching to ZIP64 records when sizes or offsets need them. A stored entry's data can be
+// aligned (padding in the local header's extra field) so readers can map it in place. A deflated
+// entry is compressed in memory before it is written (its sizes go in the local header).
+//
+// Layout (APPNOTE 6.3.x), all little-endian:
+//   local header   "PK\3\4" ver flags method time date crc csize usize namelen extralen name extra
+//   data
+//   central dir    "PK\1\2" ... csize usize namelen extralen commentlen disk attrs offset ...
+//   [zip64 EOCD "PK\6\6" + locator "PK\6\7"]   end of central directory "PK\5\6"
+// 0xFFFFFFFF in a 32-bit size/offset field means "see the ZIP64 extra field (id 0x0001)".
 //
 // Example:
 //   ASSIGN_OR_RETURN(std::unique_ptr<ZipReader> zip, ZipReader::Open("dump.npz"));
@@ -25,6 +34,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/types/span.h"
 #include "core/mapped_file.h"
 #include "core/output_file.h"
 
@@ -74,13 +84,25 @@ class ZipReader {
 class ZipWriter {
  public:
   explicit ZipWriter(OutputFile* out) : out_(out) {}
-  // Adds one entry whose data is `data`; method 0 stores, 8 deflates.
-  absl::Status Add(absl::string_view name, absl::string_view data, uint16_t method = 0);
+  // Adds one entry whose data is `data`; method 0 stores, 8 deflates. `align` (a power of two,
+  // 0 or 1 for none) pads a stored entry's local header so its data starts at a multiple of it.
+  absl::Status Add(absl::string_view name, absl::string_view data, uint16_t method = 0,
+                   uint32_t align = 0);
+  // Same, with the data given as consecutive pieces (a header and a tensor's bytes), so large
+  // stored entries are never concatenated in memory.
+  absl::Status AddParts(absl::string_view name, absl::Span<const absl::string_view> parts,
+                        uint16_t method = 0, uint32_t align = 0);
   // Writes the central directory. The caller then commits the OutputFile.
   absl::Status Finish();
 
+  // Writes ZIP64 extra fields and end records even when nothing needs them (for tests and for
+  // readers that want to exercise the ZIP64 path).
+  void set_force_zip64(bool force) { force_zip64_ = force; }
+
  private:
   OutputFile* out_;
+  bool force_zip64_ = false;
+  bool finished_ = false;
   std::vector<ZipEntry> written_;
   std::vector<uint64_t> header_offsets_;
 };

@@ -1,0 +1,46 @@
+// NumPy .npz archives: a ZIP whose entries are .npy files, as np.savez (stored) and
+// np.savez_compressed (deflated) write them.
+//
+// Reading keeps the archive's entry order (for a dump, its layer order) and names each array by
+// its entry name without ".npy". Arrays in stored entries are views into the mapped archive when
+// their data is little-endian, C-ordered and aligned; deflated entries are inflated (with their
+// size and CRC-32 checked) into owned buffers. Entries that are not .npy files are skipped with a
+// warning. Writing streams one entry per tensor through ZipWriter (ZIP64 when needed), stored by
+// default with the array data aligned to 64 bytes, or deflated on request.
+//
+// Example:
+//   ASSIGN_OR_RETURN(Checkpoint dump, ReadNpzFile("layers.npz"));
+//   for (const NamedTensor& t : dump.tensors) { ... t.name, t.tensor ... }
+//   RETURN_IF_ERROR(WriteNpzFile("copy.npz", dump.tensors, {.compress = true}));
+#ifndef TENSORPORT_FORMATS_NPY_NPZ_H_
+#define TENSORPORT_FORMATS_NPY_NPZ_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "core/checkpoint.h"
+#include "formats/registry.h"
+
+namespace tp {
+
+struct NpzWriteOptions {
+  bool compress = false;  // deflate entries (np.savez_compressed) instead of storing them
+};
+
+// True when `head` is a ZIP whose first entry's name ends in ".npy" (or an empty ZIP).
+bool LooksLikeNpz(absl::string_view head);
+
+absl::StatusOr<Checkpoint> ReadNpzFile(const std::string& path);
+
+// Streaming: tensor i comes from `produce(i)` and must match specs[i]'s dtype and shape.
+absl::Status WriteNpzStreaming(const std::string& path, const std::vector<TensorSpec>& specs,
+                               const TensorProducer& produce, const NpzWriteOptions& options = {});
+absl::Status WriteNpzFile(const std::string& path, const std::vector<NamedTensor>& tensors,
+                          const NpzWriteOptions& options = {});
+
+}  // namespace tp
+
+#endif  // TENSORPORT_FORMATS_NPY_NPZ_H_

@@ -1,0 +1,636 @@
+#include "formats/zip/zip.h"
+
+#include <zlib.h>
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "core/byte_reader.h"
+#include "core/status_macros.h"
+
+namespace tp {
+namespace {
+
+constexpr uint32_t kLocalSig = 0x04034b50;     // PK\3\4
+constexpr uint32_t kCentralSig = 0x02014b50;   // PK\1\2
+constexpr uint32_t kEocdSig = 0x06054b50;      // PK\5\6
+constexpr uint32_t kZip64EocdSig = 0x06064b50;  // PK\6\6
+constexpr uint32_t kZip64LocSig = 0x07064b50;   // PK\6\7
+constexpr uint16_t kZip64ExtraId = 0x0001;
+constexpr uint16_t kPaddingExtraId = 0xd935;  // private id used for alignment padding
+constexpr uint64_t kMax32 = 0xffffffffu;
+constexpr uint64_t kMax16 = 0xffffu;
+constexpr size_t kEocdSize = 22;
+constexpr size_t kLocalHeaderSize = 30;
+constexpr size_t kCentralHeaderSize = 46;
+constexpr size_t kZip64EocdSize = 56;
+constexpr size_t kZip64LocatorSize = 20;
+// Deflate cannot expand data by more than about 1032:1; a declared size beyond that is a lie
+// and must not size an allocation.
+constexpr uint64_t kMaxDeflateRatio = 1032;
+
+std::string Quoted(absl::string_view name) { return absl::StrCat("\"", absl::CHexEscape(name), "\""); }
+
+// Little-endian appenders for building headers.
+void Put16(std::string* s, uint16_t v) {
+  s->push_back(static_cast<char>(v & 0xff));
+  s->push_back(static_cast<char>(v >> 8));
+}
+void Put32(std::string* s, uint32_t v) {
+  for (int i = 0; i < 4; ++i) s->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+void Put64(std::string* s, uint64_t v) {
+  for (int i = 0; i < 8; ++i) s->push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+
+uint32_t Crc32(uint32_t crc, absl::string_view data) {
+  // zlib's crc32 takes a uInt length; feed it in pieces.
+  while (!data.empty()) {
+    const size_t n = std::min<size_t>(data.size(), 1u << 30);
+    crc = static_cast<uint32_t>(
+        crc32(crc, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(n)));
+    data.remove_prefix(n);
+  }
+  return crc;
+}
+
+struct Eocd {
+  uint64_t entries = 0;
+  uint64_t cd_size = 0;
+  uint64_t cd_offset = 0;
+  uint64_t record_offset = 0;  // where the (zip64, when present) end record starts
+};
+
+absl::StatusOr<Eocd> FindEocd(absl::string_view bytes, const std::string& path) {
+  if (bytes.size() < kEocdSize) {
+    return absl::OutOfRangeError(absl::StrCat(path, ": ZIP archive is ", bytes.size(),
+                                              " bytes, expected at least ", kEocdSize,
+                                              " for the end-of-central-directory record"));
+  }
+  // The record is the last 22 bytes plus a comment of up to 65535 bytes; scan backwards.
+  const uint64_t lowest = bytes.size() > kEocdSize + kMax16 ? bytes.size() - kEocdSize - kMax16 : 0;
+  uint64_t pos = bytes.size() - kEocdSize;
+  bool found = false;
+  while (true) {
+    if (static_cast<uint8_t>(bytes[pos]) == 0x50 && bytes.substr(pos, 4) == "PK\5\6") {
+      uint16_t comment_len;
+      std::memcpy(&comment_len, bytes.data() + pos + 20, 2);
+      if (pos + kEocdSize + comment_len <= bytes.size()) {
+        found = true;
+        break;
+      }
+    }
+    if (pos == lowest) break;
+    --pos;
+  }
+  if (!found) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": no ZIP end-of-central-directory record (\"PK\\5\\6\") in the last ",
+                     bytes.size() - lowest, " bytes; expected a ZIP archive (truncated?)"));
+  }
+  ByteReader r(bytes, path);
+  RETURN_IF_ERROR(r.Seek(pos + 4, "end-of-central-directory record"));
+  ASSIGN_OR_RETURN(uint16_t disk, r.Read<uint16_t>("EOCD disk number"));
+  ASSIGN_OR_RETURN(uint16_t cd_disk, r.Read<uint16_t>("EOCD central directory disk"));
+  ASSIGN_OR_RETURN(uint16_t entries_disk, r.Read<uint16_t>("EOCD entries on disk"));
+  ASSIGN_OR_RETURN(uint16_t entries, r.Read<uint16_t>("EOCD entry count"));
+  ASSIGN_OR_RETURN(uint32_t cd_size, r.Read<uint32_t>("EOCD central directory size"));
+  ASSIGN_OR_RETURN(uint32_t cd_offset, r.Read<uint32_t>("EOCD central directory offset"));
+  Eocd e{entries, cd_size, cd_offset, pos};
+
+  // A ZIP64 locator sits right before the classic record when present.
+  if (pos >= kZip64LocatorSize && bytes.substr(pos - kZip64LocatorSize, 4) == "PK\6\7") {
+    RETURN_IF_ERROR(r.Seek(pos - kZip64LocatorSize + 4, "ZIP64 locator"));
+    ASSIGN_OR_RETURN(uint32_t z_disk, r.Read<uint32_t>("ZIP64 locator disk"));
+    ASSIGN_OR_RETURN(uint64_t z_offset, r.Read<uint64_t>("ZIP64 locator offset"));
+    ASSIGN_OR_RETURN(uint32_t z_disks, r.Read<uint32_t>("ZIP64 locator disk count"));
+    if (z_disk != 0 || z_disks > 1) {
+      return absl::UnimplementedError(absl::StrCat(
+          path, ": ZIP64 locator names disk ", z_disk, " of ", z_disks,
+          "; multi-disk archives are not supported"));
+    }
+    // Archives with data prepended shift every offset; trust the position when the stated one
+    // does not hold the record.
+    uint64_t z_pos = z_offset;
+    const uint64_t expected_pos = pos - kZip64LocatorSize - kZip64EocdSize;
+    if (pos < kZip64LocatorSize + kZip64EocdSize) {
+      return absl::OutOfRangeError(absl::StrCat(path, ": ZIP64 locator at offset ",
+                                                pos - kZip64LocatorSize,
+                                                " leaves no room for the ZIP64 end record"));
+    }
+    if (z_pos > bytes.size() - 4 || bytes.substr(z_pos, 4) != "PK\6\6") z_pos = expected_pos;
+    RETURN_IF_ERROR(r.Seek(z_pos, "ZIP64 end record"));
+    ASSIGN_OR_RETURN(uint32_t sig, r.Read<uint32_t>("ZIP64 end record signature"));
+    if (sig != kZip64EocdSig) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": ZIP64 end record at offset ", z_pos, " has signature 0x",
+                       absl::Hex(sig), ", expected 0x", absl::Hex(kZip64EocdSig)));
+    }
+    RETURN_IF_ERROR(r.Skip(8 + 2 + 2, "ZIP64 end record"));
+    ASSIGN_OR_RETURN(uint32_t disk64, r.Read<uint32_t>("ZIP64 disk number"));
+    ASSIGN_OR_RETURN(uint32_t cd_disk64, r.Read<uint32_t>("ZIP64 central directory disk"));
+    RETURN_IF_ERROR(r.Skip(8, "ZIP64 entries on disk"));
+    ASSIGN_OR_RETURN(e.entries, r.Read<uint64_t>("ZIP64 entry count"));
+    ASSIGN_OR_RETURN(e.cd_size, r.Read<uint64_t>("ZIP64 central directory size"));
+    ASSIGN_OR_RETURN(e.cd_offset, r.Read<uint64_t>("ZIP64 central directory offset"));
+    e.record_offset = z_pos;
+    disk = static_cast<uint16_t>(std::min<uint32_t>(disk64, kMax16));
+    cd_disk = static_cast<uint16_t>(std::min<uint32_t>(cd_disk64, kMax16));
+    entries_disk = 0;
+  } else if (cd_size == kMax32 || cd_offset == kMax32) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": end-of-central-directory fields are 0xFFFFFFFF (ZIP64) but no ZIP64 locator "
+              "precedes the record at offset ",
+        pos));
+  }
+  (void)entries_disk;
+  if (disk != 0 || cd_disk != 0) {
+    return absl::UnimplementedError(absl::StrCat(path, ": archive spans disks (disk ", disk,
+                                                 ", central directory on disk ", cd_disk,
+                                                 "); multi-disk archives are not supported"));
+  }
+  if (e.cd_size > e.record_offset) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": central directory size ", e.cd_size, " exceeds the ", e.record_offset,
+        " bytes before the end record"));
+  }
+  return e;
+}
+
+// Reads the ZIP64 extra field (id 1) values for the fields that were saturated.
+absl::Status ApplyZip64Extra(absl::string_view extra, const std::string& what, bool need_usize,
+                             bool need_csize, bool need_offset, uint64_t* usize, uint64_t* csize,
+                             uint64_t* offset) {
+  ByteReader r(extra, what);
+  while (r.remaining() >= 4) {
+    ASSIGN_OR_RETURN(uint16_t id, r.Read<uint16_t>("extra field id"));
+    ASSIGN_OR_RETURN(uint16_t len, r.Read<uint16_t>("extra field length"));
+    ASSIGN_OR_RETURN(absl::string_view body, r.ReadBytes(len, "extra field"));
+    if (id != kZip64ExtraId) continue;
+    ByteReader z(body, absl::StrCat(what, " ZIP64 extra field"));
+    if (need_usize) {
+      ASSIGN_OR_RETURN(*usize, z.Read<uint64_t>("uncompressed size"));
+    }
+    if (need_csize) {
+      ASSIGN_OR_RETURN(*csize, z.Read<uint64_t>("compressed size"));
+    }
+    if (need_offset) {
+      ASSIGN_OR_RETURN(*offset, z.Read<uint64_t>("local header offset"));
+    }
+    return absl::OkStatus();
+  }
+  if (need_usize || need_csize || need_offset) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": 32-bit size or offset is 0xFFFFFFFF but there is no ZIP64 extra "
+                           "field (id 0x0001) to hold the real value"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+bool LooksLikeZip(absl::string_view head) {
+  return head.size() >= 4 && (head.substr(0, 4) == "PK\3\4" || head.substr(0, 4) == "PK\5\6");
+}
+
+absl::StatusOr<std::unique_ptr<ZipReader>> ZipReader::Open(const std::string& path) {
+  ASSIGN_OR_RETURN(std::shared_ptr<const MappedFile> file, MappedFile::Open(path));
+  return FromMapped(std::move(file));
+}
+
+absl::StatusOr<std::unique_ptr<ZipReader>> ZipReader::FromMapped(
+    std::shared_ptr<const MappedFile> file) {
+  const std::string& path = file->path();
+  const absl::string_view bytes = file->bytes();
+  ASSIGN_OR_RETURN(Eocd eocd, FindEocd(bytes, path));
+
+  // Data prepended to the archive shifts all offsets by the same amount.
+  const uint64_t cd_start = eocd.record_offset - eocd.cd_size;
+  if (eocd.cd_offset > cd_start) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": central directory offset ", eocd.cd_offset,
+                     " plus its size ", eocd.cd_size, " runs past the end record at offset ",
+                     eocd.record_offset));
+  }
+  const uint64_t shift = cd_start - eocd.cd_offset;
+
+  ByteReader r(bytes.substr(0, eocd.record_offset), path);
+  RETURN_IF_ERROR(r.Seek(cd_start, "central directory"));
+  RETURN_IF_ERROR(r.CheckCount(eocd.entries, kCentralHeaderSize, "central directory entry"));
+
+  auto reader = std::unique_ptr<ZipReader>(new ZipReader());
+  reader->entries_.reserve(eocd.entries);
+  for (uint64_t i = 0; i < eocd.entries; ++i) {
+    const std::string what = absl::StrCat("central directory entry ", i);
+    ASSIGN_OR_RETURN(uint32_t sig, r.Read<uint32_t>(what));
+    if (sig != kCentralSig) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": ", what, " at offset ", r.offset() - 4, " has signature 0x", absl::Hex(sig),
+          ", expected 0x", absl::Hex(kCentralSig), " (\"PK\\1\\2\")"));
+    }
+    RETURN_IF_ERROR(r.Skip(4, what));  // versions
+    ASSIGN_OR_RETURN(uint16_t flags, r.Read<uint16_t>(what));
+    ZipEntry e;
+    ASSIGN_OR_RETURN(e.method, r.Read<uint16_t>(what));
+    RETURN_IF_ERROR(r.Skip(4, what));  // time, date
+    ASSIGN_OR_RETURN(e.crc32, r.Read<uint32_t>(what));
+    ASSIGN_OR_RETURN(uint32_t csize32, r.Read<uint32_t>(what));
+    ASSIGN_OR_RETURN(uint32_t usize32, r.Read<uint32_t>(what));
+    ASSIGN_OR_RETURN(uint16_t name_len, r.Read<uint16_t>(what));
+    ASSIGN_OR_RETURN(uint16_t extra_len, r.Read<uint16_t>(what));
+    ASSIGN_OR_RETURN(uint16_t comment_len, r.Read<uint16_t>(what));
+    RETURN_IF_ERROR(r.Skip(8, what));  // disk start, attributes
+    ASSIGN_OR_RETURN(uint32_t offset32, r.Read<uint32_t>(what));
+    ASSIGN_OR_RETURN(absl::string_view name, r.ReadBytes(name_len, absl::StrCat(what, " name")));
+    e.name = std::string(name);
+    const std::string entry_what = absl::StrCat(path, ": entry ", Quoted(e.name));
+    ASSIGN_OR_RETURN(absl::string_view extra,
+                     r.ReadBytes(extra_len, absl::StrCat(what, " extra field")));
+    RETURN_IF_ERROR(r.Skip(comment_len, absl::StrCat(what, " comment")));
+
+    e.compressed_size = csize32;
+    e.uncompressed_size = usize32;
+    uint64_t local_offset = offset32;
+    RETURN_IF_ERROR(ApplyZip64Extra(extra, entry_what, usize32 == kMax32, csize32 == kMax32,
+                                    offset32 == kMax32, &e.uncompressed_size,
+                                    &e.compressed_size, &local_offset));
+    if (flags & 0x1) {
+      return absl::UnimplementedError(
+          absl::StrCat(entry_what, ": is encrypted (flag bit 0); encryption is not supported"));
+    }
+    if (e.method != 0 && e.method != 8) {
+      return absl::UnimplementedError(absl::StrCat(entry_what, ": compression method ", e.method,
+                                                   ", expected 0 (stored) or 8 (deflated)"));
+    }
+    if (e.method == 0 && e.compressed_size != e.uncompressed_size) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(entry_what, ": stored entry has compressed size ", e.compressed_size,
+                       " but uncompressed size ", e.uncompressed_size, "; expected them equal"));
+    }
+
+    // The local header gives the data offset (its name and extra lengths may differ from the
+    // central directory's).
+    if (local_offset > cd_start - shift) {
+      return absl::InvalidArgumentError(absl::StrCat(entry_what, ": local header offset ",
+                                                     local_offset,
+                                                     " is past the central directory at ",
+                                                     cd_start - shift));
+    }
+    ByteReader l(bytes.substr(0, cd_start), path);
+    RETURN_IF_ERROR(l.Seek(local_offset + shift, absl::StrCat("entry ", Quoted(e.name),
+                                                              " local header")));
+    const std::string lwhat = absl::StrCat("entry ", Quoted(e.name), " local header");
+    ASSIGN_OR_RETURN(uint32_t lsig, l.Read<uint32_t>(lwhat));
+    if (lsig != kLocalSig) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          entry_what, ": local header at offset ", local_offset + shift, " has signature 0x",
+          absl::Hex(lsig), ", expected 0x", absl::Hex(kLocalSig), " (\"PK\\3\\4\")"));
+    }
+    RETURN_IF_ERROR(l.Skip(22, lwhat));
+    ASSIGN_OR_RETURN(uint16_t lname_len, l.Read<uint16_t>(lwhat));
+    ASSIGN_OR_RETURN(uint16_t lextra_len, l.Read<uint16_t>(lwhat));
+    RETURN_IF_ERROR(l.Skip(static_cast<uint64_t>(lname_len) + lextra_len,
+                           absl::StrCat(lwhat, " name and extra field")));
+    e.data_offset = l.offset();
+    RETURN_IF_ERROR(l.Need(e.compressed_size, absl::StrCat("entry ", Quoted(e.name), " data (",
+                                                           e.compressed_size, " bytes)")));
+    reader->entries_.push_back(std::move(e));
+  }
+  reader->file_ = std::move(file);
+  return reader;
+}
+
+const ZipEntry* ZipReader::Find(absl::string_view name) const {
+  for (const ZipEntry& e : entries_) {
+    if (e.name == name) return &e;
+  }
+  return nullptr;
+}
+
+absl::StatusOr<ZipData> ZipReader::Read(const ZipEntry& entry, bool verify_crc) const {
+  const std::string what = absl::StrCat(file_->path(), ": entry ", Quoted(entry.name));
+  if (entry.data_offset > file_->size() ||
+      entry.compressed_size > file_->size() - entry.data_offset) {
+    return absl::OutOfRangeError(absl::StrCat(what, ": data at offset ", entry.data_offset,
+                                              " of ", entry.compressed_size,
+                                              " bytes runs past the end of the ", file_->size(),
+                                              "-byte file"));
+  }
+  const absl::string_view raw = file_->bytes().substr(entry.data_offset, entry.compressed_size);
+  ZipData out;
+  if (entry.method == 0) {
+    out.bytes_ = raw;
+    out.keep_alive_ = file_;
+    if (verify_crc) {
+      const uint32_t crc = Crc32(0, raw);
+      if (crc != entry.crc32) {
+        return absl::DataLossError(absl::StrCat(what, ": CRC-32 is 0x", absl::Hex(crc),
+                                                ", expected 0x", absl::Hex(entry.crc32)));
+      }
+    }
+    return out;
+  }
+  if (entry.method != 8) {
+    return absl::UnimplementedError(absl::StrCat(what, ": compression method ", entry.method,
+                                                 ", expected 0 (stored) or 8 (deflated)"));
+  }
+  if (entry.uncompressed_size / kMaxDeflateRatio > entry.compressed_size + 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        what, ": declares ", entry.uncompressed_size, " bytes inflated from ",
+        entry.compressed_size, " compressed; deflate cannot expand more than ", kMaxDeflateRatio,
+        ":1"));
+  }
+  if (entry.uncompressed_size > static_cast<uint64_t>(std::numeric_limits<size_t>::max() / 2)) {
+    return absl::OutOfRangeError(absl::StrCat(what, ": uncompressed size ",
+                                              entry.uncompressed_size, " is too large"));
+  }
+  auto buffer = std::make_shared<std::string>();
+  buffer->resize(entry.uncompressed_size);
+
+  z_stream zs;
+  std::memset(&zs, 0, sizeof(zs));
+  if (inflateInit2(&zs, -MAX_WBITS) != Z_OK) {
+    return absl::InternalError(absl::StrCat(what, ": inflateInit2 failed"));
+  }
+  uint64_t in_done = 0, out_done = 0;
+  // One spare output byte past the declared size detects data that inflates to more.
+  char spare;
+  bool overflow = false;
+  absl::Status error;
+  while (true) {
+    if (zs.avail_in == 0 && in_done < raw.size()) {
+      const uint64_t n = std::min<uint64_t>(raw.size() - in_done, 1u << 30);
+      zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(raw.data() + in_done));
+      zs.avail_in = static_cast<uInt>(n);
+      in_done += n;
+    }
+    if (zs.avail_out == 0) {
+      if (out_done < buffer->size()) {
+        const uint64_t n = std::min<uint64_t>(buffer->size() - out_done, 1u << 30);
+        zs.next_out = reinterpret_cast<Bytef*>(&(*buffer)[0] + out_done);
+        zs.avail_out = static_cast<uInt>(n);
+        out_done += n;
+      } else if (!overflow) {
+        zs.next_out = reinterpret_cast<Bytef*>(&spare);
+        zs.avail_out = 1;
+        overflow = true;
+      }
+    }
+    const int ret = inflate(&zs, Z_NO_FLUSH);
+    if (overflow && zs.avail_out == 0) {
+      error = absl::InvalidArgumentError(absl::StrCat(
+          what, ": inflates to more than the declared ", entry.uncompressed_size, " bytes"));
+      break;
+    }
+    if (ret == Z_STREAM_END) break;
+    if (ret == Z_OK) continue;
+    if (ret == Z_BUF_ERROR && zs.avail_in == 0 && in_done >= raw.size()) {
+      error = absl::OutOfRangeError(absl::StrCat(
+          what, ": deflate stream ends after ", raw.size(), " compressed bytes with ",
+          zs.total_out, " of ", entry.uncompressed_size, " bytes inflated (truncated?)"));
+      break;
+    }
+    if (ret == Z_BUF_ERROR && zs.avail_out == 0) continue;
+    error = absl::InvalidArgumentError(absl::StrCat(what, ": corrupt deflate data (zlib: ",
+                                                    zs.msg ? zs.msg : "no progress", ")"));
+    break;
+  }
+  if (!error.ok()) {
+    inflateEnd(&zs);
+    return error;
+  }
+  const uint64_t total_out = zs.total_out;
+  inflateEnd(&zs);
+  if (total_out != entry.uncompressed_size) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": inflated to ", total_out,
+                                                   " bytes, expected ",
+                                                   entry.uncompressed_size));
+  }
+  const uint32_t crc = Crc32(0, *buffer);
+  if (crc != entry.crc32) {
+    return absl::DataLossError(absl::StrCat(what, ": CRC-32 is 0x", absl::Hex(crc),
+                                            ", expected 0x", absl::Hex(entry.crc32)));
+  }
+  out.bytes_ = *buffer;
+  out.keep_alive_ = std::move(buffer);
+  return out;
+}
+
+// ----------------------------------------------------------------------------------------------
+// Writer
+
+namespace {
+
+// DOS date/time of 1980-01-01 00:00 (a fixed time keeps output reproducible).
+constexpr uint16_t kDosTime = 0;
+constexpr uint16_t kDosDate = (0 << 9) | (1 << 5) | 1;
+
+absl::StatusOr<std::string> Deflate(absl::Span<const absl::string_view> parts,
+                                    absl::string_view name) {
+  z_stream zs;
+  std::memset(&zs, 0, sizeof(zs));
+  if (deflateInit2(&zs, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY) !=
+      Z_OK) {
+    return absl::InternalError(absl::StrCat("entry ", Quoted(name), ": deflateInit2 failed"));
+  }
+  std::string out;
+  char chunk[1 << 16];
+  for (size_t p = 0; p <= parts.size(); ++p) {
+    const bool last = p == parts.size();
+    absl::string_view data = last ? absl::string_view() : parts[p];
+    do {
+      const size_t n = std::min<size_t>(data.size(), 1u << 30);
+      zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+      zs.avail_in = static_cast<uInt>(n);
+      const int flush = (last && n == data.size()) ? Z_FINISH : Z_NO_FLUSH;
+      int ret;
+      do {
+        zs.next_out = reinterpret_cast<Bytef*>(chunk);
+        zs.avail_out = sizeof(chunk);
+        ret = deflate(&zs, flush);
+        if (ret == Z_STREAM_ERROR) {
+          deflateEnd(&zs);
+          return absl::InternalError(absl::StrCat("entry ", Quoted(name), ": deflate failed"));
+        }
+        out.append(chunk, sizeof(chunk) - zs.avail_out);
+      } while (zs.avail_out == 0 || (flush == Z_FINISH && ret != Z_STREAM_END));
+      data.remove_prefix(n);
+    } while (!data.empty());
+  }
+  deflateEnd(&zs);
+  return out;
+}
+
+}  // namespace
+
+absl::Status ZipWriter::Add(absl::string_view name, absl::string_view data, uint16_t method,
+                            uint32_t align) {
+  const absl::string_view parts[] = {data};
+  return AddParts(name, parts, method, align);
+}
+
+absl::Status ZipWriter::AddParts(absl::string_view name, absl::Span<const absl::string_view> parts,
+                                 uint16_t method, uint32_t align) {
+  const std::string& path = out_->path();
+  if (finished_) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(path, ": entry ", Quoted(name), " added after Finish()"));
+  }
+  if (method != 0 && method != 8) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": entry ", Quoted(name), ": method ",
+                                                   method, ", expected 0 (stored) or 8 (deflated)"));
+  }
+  if (name.size() > kMax16) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": entry name of ", name.size(),
+                                                   " bytes, expected at most 65535"));
+  }
+  if (align > 1 && ((align & (align - 1)) != 0 || align > 16384)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": alignment ", align, ", expected a power of two of at most 16384"));
+  }
+  ZipEntry e;
+  e.name = std::string(name);
+  e.method = method;
+  uint32_t crc = crc32(0, Z_NULL, 0);
+  uint64_t usize = 0;
+  for (absl::string_view p : parts) {
+    crc = Crc32(crc, p);
+    usize += p.size();
+  }
+  e.crc32 = crc;
+  e.uncompressed_size = usize;
+  std::string compressed;
+  if (method == 8) {
+    ASSIGN_OR_RETURN(compressed, Deflate(parts, name));
+    e.compressed_size = compressed.size();
+  } else {
+    e.compressed_size = usize;
+  }
+  const uint64_t offset = out_->offset();
+  const bool zip64 =
+      force_zip64_ || e.uncompressed_size >= kMax32 || e.compressed_size >= kMax32;
+
+  std::string extra;
+  if (zip64) {
+    Put16(&extra, kZip64ExtraId);
+    Put16(&extra, 16);
+    Put64(&extra, e.uncompressed_size);
+    Put64(&extra, e.compressed_size);
+  }
+  if (method == 0 && align > 1) {
+    const uint64_t base = offset + kLocalHeaderSize + name.size() + extra.size();
+    uint64_t pad = (align - base % align) % align;
+    if (pad != 0) {
+      // An extra record needs 4 bytes of its own.
+      while (pad < 4) pad += align;
+      Put16(&extra, kPaddingExtraId);
+      Put16(&extra, static_cast<uint16_t>(pad - 4));
+      extra.append(pad - 4, '\0');
+    }
+  }
+  std::string header;
+  Put32(&header, kLocalSig);
+  Put16(&header, zip64 ? 45 : 20);  // version needed
+  Put16(&header, 0x0800);           // flags: UTF-8 names
+  Put16(&header, method);
+  Put16(&header, kDosTime);
+  Put16(&header, kDosDate);
+  Put32(&header, e.crc32);
+  Put32(&header, zip64 ? kMax32 : static_cast<uint32_t>(e.compressed_size));
+  Put32(&header, zip64 ? kMax32 : static_cast<uint32_t>(e.uncompressed_size));
+  Put16(&header, static_cast<uint16_t>(name.size()));
+  Put16(&header, static_cast<uint16_t>(extra.size()));
+  header.append(name.data(), name.size());
+  header.append(extra);
+  RETURN_IF_ERROR(out_->Write(header));
+  e.data_offset = out_->offset();
+  if (method == 8) {
+    RETURN_IF_ERROR(out_->Write(compressed));
+  } else {
+    for (absl::string_view p : parts) RETURN_IF_ERROR(out_->Write(p));
+  }
+  written_.push_back(std::move(e));
+  header_offsets_.push_back(offset);
+  return absl::OkStatus();
+}
+
+absl::Status ZipWriter::Finish() {
+  if (finished_) {
+    return absl::FailedPreconditionError(absl::StrCat(out_->path(), ": Finish() called twice"));
+  }
+  finished_ = true;
+  const uint64_t cd_offset = out_->offset();
+  for (size_t i = 0; i < written_.size(); ++i) {
+    const ZipEntry& e = written_[i];
+    const uint64_t offset = header_offsets_[i];
+    const bool big_usize = force_zip64_ || e.uncompressed_size >= kMax32;
+    const bool big_csize = force_zip64_ || e.compressed_size >= kMax32;
+    const bool big_offset = force_zip64_ || offset >= kMax32;
+    std::string extra;
+    if (big_usize || big_csize || big_offset) {
+      Put16(&extra, kZip64ExtraId);
+      Put16(&extra, static_cast<uint16_t>(8 * (big_usize + big_csize + big_offset)));
+      if (big_usize) Put64(&extra, e.uncompressed_size);
+      if (big_csize) Put64(&extra, e.compressed_size);
+      if (big_offset) Put64(&extra, offset);
+    }
+    const bool zip64 = !extra.empty();
+    std::string h;
+    Put32(&h, kCentralSig);
+    Put16(&h, (3 << 8) | (zip64 ? 45 : 20));  // made by: Unix
+    Put16(&h, zip64 ? 45 : 20);
+    Put16(&h, 0x0800);
+    Put16(&h, e.method);
+    Put16(&h, kDosTime);
+    Put16(&h, kDosDate);
+    Put32(&h, e.crc32);
+    Put32(&h, big_csize ? kMax32 : static_cast<uint32_t>(e.compressed_size));
+    Put32(&h, big_usize ? kMax32 : static_cast<uint32_t>(e.uncompressed_size));
+    Put16(&h, static_cast<uint16_t>(e.name.size()));
+    Put16(&h, static_cast<uint16_t>(extra.size()));
+    Put16(&h, 0);                 // comment
+    Put16(&h, 0);                 // disk
+    Put16(&h, 0);                 // internal attributes
+    Put32(&h, 0100644u << 16);    // external attributes: regular file, rw-r--r--
+    Put32(&h, big_offset ? kMax32 : static_cast<uint32_t>(offset));
+    h.append(e.name);
+    h.append(extra);
+    RETURN_IF_ERROR(out_->Write(h));
+  }
+  const uint64_t cd_end = out_->offset();
+  const uint64_t cd_size = cd_end - cd_offset;
+  const uint64_t count = written_.size();
+  const bool zip64 =
+      force_zip64_ || count >= kMax16 || cd_size >= kMax32 || cd_offset >= kMax32;
+  std::string t;
+  if (zip64) {
+    Put32(&t, kZip64EocdSig);
+    Put64(&t, kZip64EocdSize - 12);
+    Put16(&t, (3 << 8) | 45);
+    Put16(&t, 45);
+    Put32(&t, 0);
+    Put32(&t, 0);
+    Put64(&t, count);
+    Put64(&t, count);
+    Put64(&t, cd_size);
+    Put64(&t, cd_offset);
+    Put32(&t, kZip64LocSig);
+    Put32(&t, 0);
+    Put64(&t, cd_end);
+    Put32(&t, 1);
+  }
+  Put32(&t, kEocdSig);
+  Put16(&t, 0);
+  Put16(&t, 0);
+  Put16(&t, zip64 ? kMax16 : static_cast<uint16_t>(count));
+  Put16(&t, zip64 ? kMax16 : static_cast<uint16_t>(count));
+  Put32(&t, zip64 ? kMax32 : static_cast<uint32_t>(cd_size));
+  Put32(&t, zip64 ? kMax32 : static_cast<uint32_t>(cd_offset));
+  Put16(&t, 0);
+  return out_->Write(t);
+}
+
+}  // namespace tp

@@ -1,0 +1,144 @@
+#include "tools/inspect.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "core/checkpoint.h"
+#include "core/status_macros.h"
+#include "formats/registry.h"
+
+namespace tp {
+namespace {
+
+std::string HumanBytes(int64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1024.0 && u < 4) {
+    v /= 1024.0;
+    ++u;
+  }
+  return u == 0 ? absl::StrCat(bytes, " B") : absl::StrFormat("%.1f %s", v, units[u]);
+}
+
+std::string Num(double v) { return absl::StrFormat("%.6g", v); }
+
+std::string JsonNumber(double v) {
+  if (std::isnan(v) || std::isinf(v)) return "null";
+  return absl::StrFormat("%.9g", v);
+}
+
+void PrintTable(const std::vector<std::vector<std::string>>& rows, std::ostream& out) {
+  std::vector<size_t> width;
+  for (const auto& row : rows) {
+    width.resize(std::max(width.size(), row.size()), 0);
+    for (size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+  }
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t c = 0; c < row.size(); ++c) {
+      const bool last = c + 1 == row.size();
+      absl::StrAppend(&line, row[c], last ? "" : std::string(width[c] - row[c].size() + 2, ' '));
+    }
+    out << line << "\n";
+  }
+}
+
+}  // namespace
+
+std::string ResolveUserPath(const std::string& path) {
+  const char* cwd = std::getenv("BUILD_WORKING_DIRECTORY");
+  if (cwd == nullptr || path.empty() || path[0] == '/') return path;
+  return absl::StrCat(cwd, "/", path);
+}
+
+absl::Status Inspect(const std::string& path, const InspectOptions& options, std::ostream& out) {
+  ReadOptions read_options;
+  read_options.select = options.select;
+  ASSIGN_OR_RETURN(Checkpoint ckpt, ReadCheckpoint(path, options.format, read_options));
+
+  std::vector<TensorStats> stats(ckpt.tensors.size());
+  int64_t total_bytes = 0;
+  for (size_t i = 0; i < ckpt.tensors.size(); ++i) {
+    total_bytes += ckpt.tensors[i].tensor.nbytes();
+    if (options.stats) {
+      absl::StatusOr<TensorStats> s = ComputeStats(ckpt.tensors[i].tensor);
+      if (!s.ok()) {
+        return absl::Status(s.status().code(), absl::StrCat(path, ": tensor \"",
+                                                            ckpt.tensors[i].name, "\": ",
+                                                            s.status().message()));
+      }
+      stats[i] = *s;
+    }
+  }
+
+  if (options.json) {
+    out << "{\n  \"file\": " << JsonQuote(path) << ",\n  \"format\": " << JsonQuote(ckpt.format)
+        << ",\n  \"tensors\": [";
+    for (size_t i = 0; i < ckpt.tensors.size(); ++i) {
+      const Tensor& t = ckpt.tensors[i].tensor;
+      out << (i ? "," : "") << "\n    {\"name\": " << JsonQuote(ckpt.tensors[i].name)
+          << ", \"dtype\": " << JsonQuote(DTypeName(t.dtype())) << ", \"shape\": ["
+          << absl::StrJoin(t.shape(), ", ") << "], \"bytes\": " << t.nbytes();
+      if (options.stats) {
+        const TensorStats& s = stats[i];
+        out << ", \"min\": " << JsonNumber(s.min) << ", \"max\": " << JsonNumber(s.max)
+            << ", \"mean\": " << JsonNumber(s.mean) << ", \"std\": " << JsonNumber(s.std)
+            << ", \"nan\": " << s.nan_count << ", \"inf\": " << s.inf_count;
+      }
+      out << "}";
+    }
+    out << (ckpt.tensors.empty() ? "" : "\n  ") << "],\n  \"metadata\": {";
+    for (size_t i = 0; i < ckpt.metadata.size(); ++i) {
+      out << (i ? "," : "") << "\n    " << JsonQuote(ckpt.metadata[i].first) << ": "
+          << ckpt.metadata[i].second.ToJson();
+    }
+    out << (ckpt.metadata.empty() ? "" : "\n  ") << "},\n  \"warnings\": [";
+    for (size_t i = 0; i < ckpt.warnings.size(); ++i) {
+      out << (i ? ", " : "") << JsonQuote(ckpt.warnings[i]);
+    }
+    out << "]\n}\n";
+    return absl::OkStatus();
+  }
+
+  out << path << ": " << ckpt.format << ", " << ckpt.tensors.size() << " tensors, "
+      << HumanBytes(total_bytes) << "\n";
+  for (const std::string& w : ckpt.warnings) out << "WARNING: " << w << "\n";
+  if (!ckpt.tensors.empty()) {
+    std::vector<std::vector<std::string>> rows;
+    std::vector<std::string> header = {"name", "dtype", "shape", "bytes"};
+    if (options.stats) {
+      for (const char* h : {"min", "max", "mean", "std", "nan", "inf"}) header.push_back(h);
+    }
+    rows.push_back(header);
+    for (size_t i = 0; i < ckpt.tensors.size(); ++i) {
+      const Tensor& t = ckpt.tensors[i].tensor;
+      std::vector<std::string> row = {ckpt.tensors[i].name, std::string(DTypeName(t.dtype())),
+                                      ShapeToString(t.shape()), absl::StrCat(t.nbytes())};
+      if (options.stats) {
+        const TensorStats& s = stats[i];
+        for (double v : {s.min, s.max, s.mean, s.std}) row.push_back(Num(v));
+        row.push_back(absl::StrCat(s.nan_count));
+        row.push_back(absl::StrCat(s.inf_count));
+      }
+      rows.push_back(std::move(row));
+    }
+    out << "\n";
+    PrintTable(rows, out);
+  }
+  if (!ckpt.metadata.empty()) {
+    out << "\nmetadata (" << ckpt.metadata.size() << "):\n";
+    std::vector<std::vector<std::string>> rows;
+    for (const auto& kv : ckpt.metadata) {
+      rows.push_back({absl::StrCat("  ", kv.first), kv.second.ToString()});
+    }
+    PrintTable(rows, out);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace tp

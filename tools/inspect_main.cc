@@ -1,0 +1,38 @@
+// inspect FILE [--stats] [--json] [--format ID] [--select KEY]
+// Lists the tensors and metadata of a checkpoint or dump. Exit 0 on success, 2 on bad input.
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "tools/inspect.h"
+
+ABSL_FLAG(bool, stats, false, "add min, max, mean, std, NaN and Inf counts per tensor");
+ABSL_FLAG(bool, json, false, "write JSON instead of a table");
+ABSL_FLAG(std::string, format, "", "read as this format id instead of detecting it");
+ABSL_FLAG(std::string, select, "", "dotted key of a sub-tree to keep (e.g. model, state_dict)");
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "inspect FILE [--stats] [--json] [--format ID] [--select KEY]\n"
+      "Lists the tensors (name, dtype, shape, bytes) and metadata of a checkpoint or dump.");
+  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  if (args.size() != 2) {
+    std::cerr << "inspect: expected exactly one FILE argument, got " << args.size() - 1
+              << " (see --help)\n";
+    return 2;
+  }
+  tp::InspectOptions options;
+  options.stats = absl::GetFlag(FLAGS_stats);
+  options.json = absl::GetFlag(FLAGS_json);
+  options.format = absl::GetFlag(FLAGS_format);
+  options.select = absl::GetFlag(FLAGS_select);
+  absl::Status status = tp::Inspect(tp::ResolveUserPath(args[1]), options, std::cout);
+  if (!status.ok()) {
+    std::cerr << "inspect: " << status.message() << "\n";
+    return 2;
+  }
+  return 0;
+}
