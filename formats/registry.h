@@ -42,6 +42,8 @@ using TensorProducer = std::function<absl::StatusOr<Tensor>(size_t index)>;
 struct WriteOptions {
   // GGUF: general.alignment (a power of two).
   uint64_t alignment = 32;
+  // npz: deflate entries (what np.savez_compressed writes) instead of storing them.
+  bool compress = false;
 };
 
 struct FormatHandler {

@@ -112,9 +112,9 @@ absl::StatusOr<Checkpoint> ReadNpzCheckpoint(const std::string& path, const Read
 
 absl::Status WriteNpzCheckpoint(const std::string& path, const Metadata& metadata,
                                 const std::vector<TensorSpec>& specs,
-                                const TensorProducer& produce, const WriteOptions&) {
+                                const TensorProducer& produce, const WriteOptions& options) {
   (void)metadata;  // .npz has nowhere to keep metadata
-  return WriteNpzStreaming(path, specs, produce);
+  return WriteNpzStreaming(path, specs, produce, {.compress = options.compress});
 }
 
 const FormatRegistration kNpzRegistration({
