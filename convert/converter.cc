@@ -1,0 +1,262 @@
+#include "convert/converter.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "convert/page_release.h"
+#include "convert/schema_loader.h"
+#include "core/output_file.h"
+#include "core/status_macros.h"
+#include "formats/registry.h"
+
+namespace tp {
+namespace {
+
+std::string Stem(const std::string& path) {
+  std::string base = path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
+  const size_t dot = base.find('.');
+  return dot == std::string::npos || dot == 0 ? base : base.substr(0, dot);
+}
+
+std::string HumanBytes(int64_t b) {
+  if (b >= (int64_t{1} << 30)) return absl::StrFormat("%.2f GiB", b / 1073741824.0);
+  if (b >= (int64_t{1} << 20)) return absl::StrFormat("%.2f MiB", b / 1048576.0);
+  if (b >= 1024) return absl::StrFormat("%.1f KiB", b / 1024.0);
+  return absl::StrCat(b, " B");
+}
+
+std::string ShapeJson(const Shape& s) { return absl::StrCat("[", absl::StrJoin(s, ", "), "]"); }
+
+std::string Transforms(const PlannedOutput& o) {
+  std::vector<std::string> parts;
+  for (const Transform& t : o.transforms) parts.push_back(t.Describe());
+  return parts.empty() ? "-" : absl::StrJoin(parts, " ");
+}
+
+class Progress {
+ public:
+  Progress(int64_t total, bool enabled) : total_(total), enabled_(enabled) {
+    start_ = std::chrono::steady_clock::now();
+  }
+  void Add(int64_t bytes) {
+    done_ += bytes;
+    if (!enabled_) return;
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    const double frac = total_ > 0 ? static_cast<double>(done_) / total_ : 1.0;
+    const int width = 30;
+    const int filled = static_cast<int>(frac * width);
+    std::fprintf(stderr, "\r[%s%s] %3d%% %s / %s  %.0f MiB/s ", std::string(filled, '#').c_str(),
+                 std::string(width - filled, ' ').c_str(), static_cast<int>(frac * 100),
+                 HumanBytes(done_).c_str(), HumanBytes(total_).c_str(),
+                 secs > 0 ? done_ / 1048576.0 / secs : 0.0);
+    std::fflush(stderr);
+  }
+  void Finish() {
+    if (enabled_) std::fprintf(stderr, "\n");
+  }
+
+ private:
+  int64_t total_, done_ = 0;
+  bool enabled_;
+  std::chrono::steady_clock::time_point start_;
+};
+
+absl::StatusOr<std::string> ReadText(const std::string& path, absl::string_view what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open ", what));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+}  // namespace
+
+std::string ReportTable(const ConversionPlan& plan) {
+  std::vector<std::vector<std::string>> rows;
+  rows.push_back({"source", "target", "shape", "dtype", "transforms", "bytes in -> out"});
+  int64_t in = 0, out = 0;
+  for (const PlannedOutput& o : plan.outputs()) {
+    std::string src = o.sources.empty() ? "-" : o.sources[0];
+    if (o.sources.size() > 1) absl::StrAppend(&src, " (+", o.sources.size() - 1, ")");
+    std::string shape = ShapeToString(o.source_shape);
+    if (o.source_shape != o.shape) absl::StrAppend(&shape, " -> ", ShapeToString(o.shape));
+    std::string dtype(DTypeName(o.source_dtype));
+    if (o.source_dtype != o.dtype) absl::StrAppend(&dtype, " -> ", DTypeName(o.dtype));
+    std::string tr = Transforms(o);
+    for (const std::string& n : o.notes) absl::StrAppend(&tr, " [", n, "]");
+    rows.push_back({src, o.name, shape, dtype, tr,
+                    absl::StrCat(HumanBytes(o.source_bytes), " -> ", HumanBytes(o.bytes))});
+    in += o.source_bytes;
+    out += o.bytes;
+  }
+  std::vector<size_t> width(rows[0].size(), 0);
+  for (const auto& r : rows)
+    for (size_t c = 0; c < r.size(); ++c) width[c] = std::max(width[c], std::min<size_t>(r[c].size(), 60));
+  std::string s;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    for (size_t c = 0; c < rows[i].size(); ++c) {
+      absl::StrAppend(&s, rows[i][c]);
+      if (c + 1 < rows[i].size()) {
+        absl::StrAppend(&s, std::string(width[c] > rows[i][c].size() ? width[c] - rows[i][c].size() : 0, ' '),
+                        c == 0 ? " -> " : "  ");
+      }
+    }
+    absl::StrAppend(&s, "\n");
+  }
+  for (const std::string& d : plan.dropped()) absl::StrAppend(&s, "dropped: ", d, "\n");
+  for (const std::string& u : plan.unmapped()) absl::StrAppend(&s, "unmapped (passed through): ", u, "\n");
+  for (const std::string& n : plan.notes()) absl::StrAppend(&s, "note: ", n, "\n");
+  absl::StrAppend(&s, plan.outputs().size(), " tensors, ", HumanBytes(in), " -> ", HumanBytes(out),
+                  ", ", plan.metadata().size(), " metadata keys, ", plan.dropped().size(),
+                  " dropped\n");
+  return s;
+}
+
+std::string ReportJson(const ConversionPlan& plan, const ConvertOptions& options,
+                       const std::string& from, const std::string& to) {
+  std::string s = absl::StrCat("{\"input\": ", JsonQuote(options.input),
+                               ", \"output\": ", JsonQuote(options.output),
+                               ", \"from\": ", JsonQuote(from), ", \"to\": ", JsonQuote(to),
+                               ", \"dry_run\": ", options.dry_run ? "true" : "false",
+                               ", \"tensors\": [");
+  int64_t in = 0, out = 0;
+  for (size_t i = 0; i < plan.outputs().size(); ++i) {
+    const PlannedOutput& o = plan.outputs()[i];
+    std::vector<std::string> sources, transforms, notes;
+    for (const std::string& x : o.sources) sources.push_back(JsonQuote(x));
+    for (const Transform& t : o.transforms) transforms.push_back(JsonQuote(t.Describe()));
+    for (const std::string& n : o.notes) notes.push_back(JsonQuote(n));
+    absl::StrAppend(&s, i ? ", " : "", "{\"target\": ", JsonQuote(o.name),
+                    ", \"sources\": [", absl::StrJoin(sources, ", "), "]",
+                    ", \"shape_before\": ", ShapeJson(o.source_shape),
+                    ", \"shape_after\": ", ShapeJson(o.shape),
+                    ", \"dtype_before\": ", JsonQuote(DTypeName(o.source_dtype)),
+                    ", \"dtype_after\": ", JsonQuote(DTypeName(o.dtype)),
+                    ", \"transforms\": [", absl::StrJoin(transforms, ", "), "]",
+                    ", \"bytes_in\": ", o.source_bytes, ", \"bytes_out\": ", o.bytes,
+                    ", \"notes\": [", absl::StrJoin(notes, ", "), "]}");
+    in += o.source_bytes;
+    out += o.bytes;
+  }
+  auto list = [](const std::vector<std::string>& v) {
+    std::vector<std::string> q;
+    for (const std::string& x : v) q.push_back(JsonQuote(x));
+    return absl::StrCat("[", absl::StrJoin(q, ", "), "]");
+  };
+  absl::StrAppend(&s, "], \"dropped\": ", list(plan.dropped()), ", \"unmapped\": ",
+                  list(plan.unmapped()), ", \"notes\": ", list(plan.notes()), ", \"metadata\": {");
+  for (size_t i = 0; i < plan.metadata().size(); ++i) {
+    absl::StrAppend(&s, i ? ", " : "", JsonQuote(plan.metadata()[i].first), ": ",
+                    plan.metadata()[i].second.ToJson());
+  }
+  absl::StrAppend(&s, "}, \"bytes_in\": ", in, ", \"bytes_out\": ", out, "}\n");
+  return s;
+}
+
+absl::Status RunConvert(const ConvertOptions& options, std::ostream& out) {
+  if (options.input.empty() || options.output.empty()) {
+    return absl::InvalidArgumentError("usage: convert [flags] IN OUT (both paths are required)");
+  }
+  if (!options.schema_path.empty() && !options.preset.empty()) {
+    return absl::InvalidArgumentError("--schema and --preset are exclusive; give one");
+  }
+  if (!options.out_type.empty() && options.out_type != "f32" && options.out_type != "f16" &&
+      options.out_type != "bf16" && options.out_type != "q8_0") {
+    return absl::InvalidArgumentError(absl::StrCat("--out-type \"", options.out_type,
+                                                   "\", expected one of f32, f16, bf16, q8_0"));
+  }
+  if (!options.conv_layout.empty() && options.conv_layout != "torch" && options.conv_layout != "mlx") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--conv-layout \"", options.conv_layout, "\", expected torch or mlx"));
+  }
+  // Output format first: a bad OUT should fail before a large input is read.
+  const FormatHandler* writer = nullptr;
+  if (!options.to.empty()) {
+    ASSIGN_OR_RETURN(writer, FindFormat(options.to));
+  } else {
+    ASSIGN_OR_RETURN(writer, FormatForExtension(options.output));
+  }
+  if (!writer->write) {
+    return absl::InvalidArgumentError(absl::StrCat("format \"", writer->id, "\" cannot be written"));
+  }
+  if (SameFile(options.input, options.output)) {
+    return absl::InvalidArgumentError(absl::StrCat(options.output, ": output is the input file; ",
+                                                   "expected a different path"));
+  }
+
+  schema::Conversion schema;
+  const schema::Conversion* schema_ptr = nullptr;
+  std::string schema_source;
+  if (!options.schema_path.empty()) {
+    ASSIGN_OR_RETURN(schema, LoadSchemaFile(options.schema_path));
+    schema_ptr = &schema;
+    schema_source = options.schema_path;
+  } else if (!options.preset.empty()) {
+    ASSIGN_OR_RETURN(schema, LoadPreset(options.preset));
+    schema_ptr = &schema;
+    schema_source = absl::StrCat("preset ", options.preset);
+  }
+
+  EngineOptions eo;
+  eo.target_format = writer->id;
+  eo.out_type = options.out_type;
+  eo.fuse_weight_norm = options.fuse_weight_norm;
+  eo.conv_layout = options.conv_layout;
+  eo.allow_unmapped = options.allow_unmapped;
+  eo.arch = options.arch;
+  eo.name = Stem(options.input);
+  eo.config_path = options.config_path;
+  if (!schema_source.empty()) eo.schema_source = schema_source;
+  if (!options.config_path.empty()) {
+    ASSIGN_OR_RETURN(eo.config_json, ReadText(options.config_path, "config JSON"));
+  }
+
+  ReadOptions ro;
+  ro.select = options.select;
+  ASSIGN_OR_RETURN(Checkpoint source, ReadCheckpoint(options.input, options.from, ro));
+  for (const std::string& w : source.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+
+  ASSIGN_OR_RETURN(ConversionPlan plan, Plan(source, schema_ptr, eo));
+  if (!options.quiet) out << ReportTable(plan) << std::flush;
+  if (!options.report_path.empty()) {
+    ASSIGN_OR_RETURN(std::unique_ptr<OutputFile> report, OutputFile::Create(options.report_path));
+    RETURN_IF_ERROR(report->Write(ReportJson(plan, options, source.format, writer->id)));
+    RETURN_IF_ERROR(report->Commit());
+  }
+  if (options.dry_run) return absl::OkStatus();
+
+  int64_t total = 0;
+  for (const PlannedOutput& o : plan.outputs()) total += o.bytes;
+  Progress progress(total, ::isatty(STDERR_FILENO) && total > (int64_t{64} << 20));
+  const InputPages pages = InputPages::Find(options.input);
+  const std::vector<TensorSpec> specs = plan.Specs();
+  int64_t previous = -1;
+  auto release = [&](int64_t i) {
+    if (i < 0) return;
+    for (const Tensor& t : plan.SourceTensors(i)) pages.Release(t);
+    progress.Add(plan.outputs()[i].bytes);
+  };
+  TensorProducer produce = [&](size_t i) -> absl::StatusOr<Tensor> {
+    // The writer is done with the previous tensor once it asks for the next one.
+    release(previous);
+    previous = static_cast<int64_t>(i);
+    return plan.Produce(i);
+  };
+  absl::Status written = writer->write(options.output, plan.metadata(), specs, produce, WriteOptions{});
+  release(previous);
+  progress.Finish();
+  RETURN_IF_ERROR(written);
+  if (!options.quiet) out << "wrote " << options.output << " (" << writer->id << ")\n";
+  return absl::OkStatus();
+}
+
+}  // namespace tp

@@ -1,0 +1,219 @@
+#include "convert/schema_loader.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "convert/presets_embedded.h"
+#include "core/dtype.h"
+#include "core/status_macros.h"
+#include "google/protobuf/io/tokenizer.h"
+#include "google/protobuf/text_format.h"
+#include "re2/re2.h"
+
+namespace tp {
+namespace {
+
+class CollectErrors : public google::protobuf::io::ErrorCollector {
+ public:
+  explicit CollectErrors(std::string source) : source_(std::move(source)) {}
+  void AddError(int line, google::protobuf::io::ColumnNumber column,
+                const std::string& message) override {
+    if (first_.empty()) {
+      // The parser counts from 0; editors count from 1.
+      first_ = absl::StrCat(source_, ":", line + 1, ":", column + 1, ": ", message);
+    }
+  }
+  void AddWarning(int, google::protobuf::io::ColumnNumber, const std::string&) override {}
+  const std::string& first() const { return first_; }
+
+ private:
+  std::string source_;
+  std::string first_;
+};
+
+absl::Status CheckPattern(const std::string& pattern, absl::string_view source, int pass,
+                          absl::string_view field, bool required) {
+  if (pattern.empty()) {
+    if (!required) return absl::OkStatus();
+    return absl::InvalidArgumentError(absl::StrCat(source, ": pass ", pass, ": ", field,
+                                                   " is empty, expected an RE2 pattern"));
+  }
+  RE2 re(pattern, RE2::Quiet);
+  if (!re.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(source, ": pass ", pass, ": ", field, " \"",
+                                                   pattern, "\" is not a valid RE2 pattern: ",
+                                                   re.error()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckCastType(const std::string& t, absl::string_view source, absl::string_view what) {
+  if (t == "f32" || t == "f16" || t == "bf16" || t == "q8_0") return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat(source, ": ", what, " \"", t,
+                                                 "\" is not a target dtype; expected one of f32, "
+                                                 "f16, bf16, q8_0"));
+}
+
+}  // namespace
+
+absl::StatusOr<schema::Conversion> ParseSchema(absl::string_view text, absl::string_view source) {
+  schema::Conversion s;
+  google::protobuf::TextFormat::Parser parser;
+  CollectErrors errors{std::string(source)};
+  parser.RecordErrorsTo(&errors);
+  if (!parser.ParseFromString(std::string(text), &s)) {
+    return absl::InvalidArgumentError(
+        errors.first().empty() ? absl::StrCat(source, ": not a valid conversion schema textproto")
+                               : errors.first());
+  }
+  RETURN_IF_ERROR(ValidateSchema(s, source));
+  return s;
+}
+
+absl::StatusOr<schema::Conversion> LoadSchemaFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open schema file"));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ParseSchema(ss.str(), path);
+}
+
+std::vector<std::string> PresetNames() {
+  std::vector<std::string> names;
+  for (const EmbeddedPreset& p : EmbeddedPresets()) names.push_back(std::string(p.name));
+  return names;
+}
+
+absl::StatusOr<schema::Conversion> LoadPreset(absl::string_view name) {
+  for (const EmbeddedPreset& p : EmbeddedPresets()) {
+    if (p.name == name) {
+      return ParseSchema(p.text, absl::StrCat("schemas/presets/", name, ".textproto"));
+    }
+  }
+  return absl::NotFoundError(absl::StrCat("\"", name, "\" is not a known preset; known: ",
+                                          absl::StrJoin(PresetNames(), ", ")));
+}
+
+absl::Status ValidateSchema(const schema::Conversion& s, absl::string_view source) {
+  if (!s.out_type().empty()) RETURN_IF_ERROR(CheckCastType(s.out_type(), source, "out_type"));
+  if (!s.conv_layout().empty() && s.conv_layout() != "torch" && s.conv_layout() != "mlx") {
+    return absl::InvalidArgumentError(absl::StrCat(source, ": conv_layout \"", s.conv_layout(),
+                                                   "\", expected torch or mlx"));
+  }
+  for (const std::string& p : s.keep_f32()) RETURN_IF_ERROR(CheckPattern(p, source, -1, "keep_f32", true));
+  for (const std::string& p : s.conv1d_weight())
+    RETURN_IF_ERROR(CheckPattern(p, source, -1, "conv1d_weight", true));
+  for (const std::string& p : s.conv_transpose1d_weight())
+    RETURN_IF_ERROR(CheckPattern(p, source, -1, "conv_transpose1d_weight", true));
+  for (int i = 0; i < s.pass_size(); ++i) {
+    const schema::Pass& p = s.pass(i);
+    switch (p.op_case()) {
+      case schema::Pass::kRename:
+        RETURN_IF_ERROR(CheckPattern(p.rename().pattern(), source, i, "rename.pattern", true));
+        break;
+      case schema::Pass::kStripPrefix:
+        if (p.strip_prefix().prefix().empty()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(source, ": pass ", i, ": strip_prefix.prefix is empty"));
+        }
+        break;
+      case schema::Pass::kDrop:
+        RETURN_IF_ERROR(CheckPattern(p.drop().pattern(), source, i, "drop.pattern", true));
+        break;
+      case schema::Pass::kKeep:
+        RETURN_IF_ERROR(CheckPattern(p.keep().pattern(), source, i, "keep.pattern", true));
+        break;
+      case schema::Pass::kFuseWeightNorm:
+        RETURN_IF_ERROR(
+            CheckPattern(p.fuse_weight_norm().pattern(), source, i, "fuse_weight_norm.pattern", false));
+        break;
+      case schema::Pass::kPermute: {
+        RETURN_IF_ERROR(CheckPattern(p.permute().pattern(), source, i, "permute.pattern", true));
+        const int n = p.permute().perm_size();
+        std::vector<bool> seen(n, false);
+        for (int v : p.permute().perm()) {
+          if (v < 0 || v >= n || seen[v]) {
+            return absl::InvalidArgumentError(absl::StrCat(
+                source, ": pass ", i, ": permute.perm [", absl::StrJoin(p.permute().perm(), ", "),
+                "] is not a permutation of 0..", n - 1));
+          }
+          seen[v] = true;
+        }
+        if (p.permute().rank() != 0 && p.permute().rank() != n) {
+          return absl::InvalidArgumentError(absl::StrCat(source, ": pass ", i, ": permute.rank ",
+                                                         p.permute().rank(), " but perm has ", n,
+                                                         " axes"));
+        }
+        break;
+      }
+      case schema::Pass::kReshape:
+        RETURN_IF_ERROR(CheckPattern(p.reshape().pattern(), source, i, "reshape.pattern", true));
+        break;
+      case schema::Pass::kSplit:
+        RETURN_IF_ERROR(CheckPattern(p.split().pattern(), source, i, "split.pattern", true));
+        if (p.split().part_size() < 1) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(source, ": pass ", i, ": split has no part, expected at least one"));
+        }
+        break;
+      case schema::Pass::kConcat:
+        RETURN_IF_ERROR(CheckPattern(p.concat().pattern(), source, i, "concat.pattern", true));
+        if (p.concat().output().empty()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(source, ": pass ", i, ": concat.output is empty"));
+        }
+        break;
+      case schema::Pass::kCast:
+        RETURN_IF_ERROR(CheckPattern(p.cast().pattern(), source, i, "cast.pattern", false));
+        RETURN_IF_ERROR(CheckCastType(p.cast().dtype(), source, absl::StrCat("pass ", i, ": cast.dtype")));
+        for (const std::string& k : p.cast().keep_f32())
+          RETURN_IF_ERROR(CheckPattern(k, source, i, "cast.keep_f32", true));
+        break;
+      case schema::Pass::kLstm:
+        RETURN_IF_ERROR(CheckPattern(p.lstm().pattern(), source, i, "lstm.pattern", true));
+        if (p.lstm().gate_names_size() != 0 && p.lstm().gate_names_size() != 4) {
+          return absl::InvalidArgumentError(absl::StrCat(
+              source, ": pass ", i, ": lstm.gate_names has ", p.lstm().gate_names_size(),
+              " names, expected 4 (i, f, g, o)"));
+        }
+        break;
+      case schema::Pass::OP_NOT_SET:
+        return absl::InvalidArgumentError(
+            absl::StrCat(source, ": pass ", i, " is empty, expected one operation"));
+    }
+  }
+  static const char* kTypes[] = {"u8",  "i8",  "u16", "i16", "u32",  "i32",
+                                 "u64", "i64", "f32", "f64", "bool", "string"};
+  for (const schema::MetadataRule& m : s.metadata()) {
+    if (m.key().empty()) {
+      return absl::InvalidArgumentError(absl::StrCat(source, ": metadata entry with an empty key"));
+    }
+    if (m.value_case() == schema::MetadataRule::VALUE_NOT_SET) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(source, ": metadata \"", m.key(), "\" has no value, expected one of ",
+                       "string_value, int_value, float_value, bool_value, from_checkpoint, from_config"));
+    }
+    if (m.type().empty()) continue;
+    bool known = false;
+    for (const char* t : kTypes) known = known || m.type() == t;
+    if (!known) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          source, ": metadata \"", m.key(), "\" type \"", m.type(), "\", expected one of ",
+          absl::StrJoin(kTypes, ", ")));
+    }
+  }
+  for (const schema::ExpectedTensor& t : s.expect().tensor()) {
+    if (!t.dtype().empty()) {
+      absl::StatusOr<DType> d = DTypeFromName(t.dtype());
+      if (!d.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat(source, ": expect \"", t.name(), "\": ",
+                                                       d.status().message()));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace tp
