@@ -43,3 +43,14 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -q
   $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
+
+# Independent peers the tests compare against (npm registry): the GGUF parser
+# @huggingface/gguf and ONNX Runtime for Node. Each folder pins its version in package-lock.json;
+# node_modules is installed once and kept.
+root="$(cd "$(dirname "$0")/.." && pwd)"
+for peer in tests/gguf_peer tests/ort_crosscheck; do
+  if [[ -f "$root/$peer/setup.sh" && ! -d "$root/$peer/node_modules" ]]; then
+    echo "setup: installing npm peer in $peer" >&2
+    bash "$root/$peer/setup.sh"
+  fi
+done

@@ -1,0 +1,226 @@
+#include "verify/layer_diff.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "core/status_macros.h"
+#include "verify/hints.h"
+
+namespace tp {
+namespace verify {
+namespace {
+
+// Permutes a tensor (np.transpose semantics) into an owned f64 tensor.
+absl::StatusOr<Tensor> Permute(const Tensor& t, const std::vector<int>& perm,
+                               const std::string& name) {
+  if (static_cast<int>(perm.size()) != t.rank()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "layer \"", name, "\": layout rule has ", perm.size(), " axes, the candidate tensor ",
+        ShapeToString(t.shape()), " has ", t.rank()));
+  }
+  ASSIGN_OR_RETURN(std::vector<double> v, ToDoubleVector(t));
+  std::vector<double> p = TransposeArray(v, t.shape(), perm);
+  Shape shape(perm.size());
+  for (size_t i = 0; i < perm.size(); ++i) shape[i] = t.shape()[perm[i]];
+  Tensor out = Tensor::Zeros(DType::kF64, shape);
+  std::copy(p.begin(), p.end(), out.mutable_data_as<double>());
+  return out;
+}
+
+// The two trailing non-unit axes of a tensor whose other axes are all 1 (a 2-D layer).
+bool TwoD(const Shape& s, int64_t* rows, int64_t* cols) {
+  std::vector<int64_t> big;
+  for (int64_t d : s) {
+    if (d != 1) big.push_back(d);
+  }
+  if (big.size() != 2 || big[0] < 2 || big[1] < 2) return false;
+  *rows = big[0];
+  *cols = big[1];
+  return true;
+}
+
+LayerImage MakeImage(const std::vector<double>& x, const std::vector<double>& y, int64_t rows,
+                     int64_t cols) {
+  LayerImage img;
+  img.rows = static_cast<int>(std::min<int64_t>(rows, 64));
+  img.cols = static_cast<int>(std::min<int64_t>(cols, 64));
+  img.ref.resize(img.rows * img.cols);
+  img.cand.resize(img.rows * img.cols);
+  for (int r = 0; r < img.rows; ++r) {
+    for (int c = 0; c < img.cols; ++c) {
+      const int64_t sr = r * rows / img.rows, sc = c * cols / img.cols;
+      img.ref[r * img.cols + c] = static_cast<float>(x[sr * cols + sc]);
+      img.cand[r * img.cols + c] = static_cast<float>(y[sr * cols + sc]);
+    }
+  }
+  return img;
+}
+
+}  // namespace
+
+const char* LayerStatusName(LayerStatus s) {
+  switch (s) {
+    case LayerStatus::kPass: return "pass";
+    case LayerStatus::kFail: return "fail";
+    case LayerStatus::kMissing: return "missing";
+    case LayerStatus::kExtra: return "extra";
+    case LayerStatus::kShapeMismatch: return "shape-mismatch";
+    case LayerStatus::kSkipped: return "skipped";
+  }
+  return "?";
+}
+
+absl::Status CompareLayer(const Tensor& ref_in, const Tensor& cand_in,
+                          const LayerDiffOptions& options, LayerResult& r) {
+  r.tolerance = options.tolerances.For(r.name);
+  const Tolerance& tol = r.tolerance;
+  r.ref_shape = ref_in.shape();
+  r.cand_shape = cand_in.shape();
+  r.ref_dtype = std::string(DTypeName(ref_in.dtype()));
+  r.cand_dtype = std::string(DTypeName(cand_in.dtype()));
+  if (tol.skip) {
+    r.status = LayerStatus::kSkipped;
+    return absl::OkStatus();
+  }
+  Tensor cand = cand_in;
+  if (std::optional<std::vector<int>> perm = options.mapping.LayoutFor(r.name)) {
+    ASSIGN_OR_RETURN(cand, Permute(cand_in, *perm, r.name));
+  }
+  if (ref_in.shape() != cand.shape()) {
+    r.status = LayerStatus::kShapeMismatch;
+    r.reason = absl::StrCat("candidate shape ", ShapeToString(cand.shape()), ", expected ",
+                            ShapeToString(ref_in.shape()));
+    r.hint = ExplainDifference(ref_in, cand, tol);
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(r.metrics, CompareTensors(ref_in, cand, tol.atol, tol.rtol,
+                                             options.release_pages));
+  r.has_metrics = true;
+  Verdict v = Judge(r.metrics, tol);
+  r.health = HealthCheck(r.metrics.cand, tol);
+  std::vector<std::string> reasons;
+  if (!v.pass) reasons.push_back(v.reason);
+  for (const std::string& h : r.health) {
+    if (h.find("expected range") != std::string::npos) reasons.push_back("candidate " + h);
+  }
+  r.status = reasons.empty() ? LayerStatus::kPass : LayerStatus::kFail;
+  r.reason = absl::StrJoin(reasons, "; ");
+  const bool failed = r.status == LayerStatus::kFail;
+  int64_t rows = 0, cols = 0;
+  const bool two_d = TwoD(ref_in.shape(), &rows, &cols);
+  if (failed || tol.audio || (options.images && two_d)) {
+    if (failed) r.hint = ExplainDifference(ref_in, cand, tol);
+    if ((tol.audio || (options.images && two_d)) && ref_in.num_elements() <= kMaxHintElements) {
+      ASSIGN_OR_RETURN(std::vector<double> x, ToDoubleVector(ref_in));
+      ASSIGN_OR_RETURN(std::vector<double> y, ToDoubleVector(cand));
+      if (tol.audio && ref_in.rank() >= 1) {
+        const int64_t time = ref_in.shape().back();
+        r.spectral = CompareSpectra(x, y, ref_in.num_elements() / std::max<int64_t>(time, 1),
+                                    time);
+      }
+      if (options.images && two_d) r.image = MakeImage(x, y, rows, cols);
+    }
+  }
+  return absl::OkStatus();
+}
+
+void Summarize(Report& report, bool strict_names) {
+  report.passed = true;
+  report.first_divergence = report.last_match = -1;
+  report.passed_count = report.failed_count = report.missing_count = report.extra_count = 0;
+  for (size_t i = 0; i < report.layers.size(); ++i) {
+    const LayerStatus s = report.layers[i].status;
+    bool bad = false;
+    switch (s) {
+      case LayerStatus::kPass: ++report.passed_count; break;
+      case LayerStatus::kFail:
+      case LayerStatus::kShapeMismatch: ++report.failed_count; bad = true; break;
+      case LayerStatus::kMissing: ++report.missing_count; bad = strict_names; break;
+      case LayerStatus::kExtra: ++report.extra_count; bad = strict_names; break;
+      case LayerStatus::kSkipped: break;
+    }
+    if (bad) {
+      report.passed = false;
+      if (report.first_divergence < 0) report.first_divergence = static_cast<int>(i);
+    }
+    if (s == LayerStatus::kPass && report.first_divergence < 0) {
+      report.last_match = static_cast<int>(i);
+    }
+  }
+  if (report.first_divergence >= 0) {
+    LayerResult& first = report.layers[report.first_divergence];
+    if (report.last_match >= 0 && first.status != LayerStatus::kMissing &&
+        first.status != LayerStatus::kExtra) {
+      const std::string where = absl::StrCat("earlier layers match (last: ",
+                                             report.layers[report.last_match].name,
+                                             "): the defect is in this layer");
+      first.hint = first.hint.empty() ? where : absl::StrCat(first.hint, "; ", where);
+    }
+  }
+  if (report.passed_count + report.failed_count == 0) report.passed = false;
+}
+
+absl::StatusOr<Report> DiffDumps(const Checkpoint& reference, const Checkpoint& candidate,
+                                 const LayerDiffOptions& options) {
+  Report report;
+  report.mode = "layer-diff";
+  absl::flat_hash_map<std::string, size_t> by_ref_name;
+  std::vector<bool> used(candidate.tensors.size(), false);
+  for (size_t i = 0; i < candidate.tensors.size(); ++i) {
+    const std::string mapped = options.mapping.MapName(candidate.tensors[i].name);
+    if (!by_ref_name.emplace(mapped, i).second) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "candidate: layers \"", candidate.tensors[by_ref_name[mapped]].name, "\" and \"",
+          candidate.tensors[i].name, "\" both map to \"", mapped,
+          "\"; expected one candidate per reference layer"));
+    }
+  }
+  for (const NamedTensor& ref : reference.tensors) {
+    LayerResult r;
+    r.name = ref.name;
+    auto it = by_ref_name.find(ref.name);
+    if (it == by_ref_name.end()) {
+      r.status = LayerStatus::kMissing;
+      r.ref_shape = ref.tensor.shape();
+      r.ref_dtype = std::string(DTypeName(ref.tensor.dtype()));
+      r.reason = "no candidate layer maps to this name";
+      report.layers.push_back(std::move(r));
+      continue;
+    }
+    used[it->second] = true;
+    const NamedTensor& cand = candidate.tensors[it->second];
+    r.candidate = cand.name;
+    absl::Status s = CompareLayer(ref.tensor, cand.tensor, options, r);
+    if (!s.ok()) {
+      return absl::Status(s.code(), absl::StrCat("layer \"", ref.name, "\": ", s.message()));
+    }
+    report.layers.push_back(std::move(r));
+  }
+  for (size_t i = 0; i < candidate.tensors.size(); ++i) {
+    if (used[i]) continue;
+    LayerResult r;
+    r.name = r.candidate = candidate.tensors[i].name;
+    r.status = LayerStatus::kExtra;
+    r.cand_shape = candidate.tensors[i].tensor.shape();
+    r.cand_dtype = std::string(DTypeName(candidate.tensors[i].tensor.dtype()));
+    const std::string mapped = options.mapping.MapName(r.name);
+    r.reason = mapped == r.name ? "not in the reference"
+                                : absl::StrCat("mapped to \"", mapped, "\", not in the reference");
+    report.layers.push_back(std::move(r));
+  }
+  Summarize(report, options.strict_names);
+  if (report.passed_count + report.failed_count == 0 && !reference.tensors.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("no layer of the candidate (", candidate.tensors.size(),
+                     " tensors) matches a reference layer (", reference.tensors.size(),
+                     "); expected common names (use --map to rename)"));
+  }
+  return report;
+}
+
+}  // namespace verify
+}  // namespace tp

@@ -1,0 +1,91 @@
+// Layer-by-layer comparison of a candidate dump with a reference dump (and, in weights mode, of
+// converted tensors with their sources): the core of `verify`.
+//
+// Layers are walked in the reference's execution order. Each candidate name is first mapped to a
+// reference name (NameMapping), its tensor permuted by a layout rule if one matches, and then
+// compared with CompareTensors under the layer's Tolerance. A failing layer gets a hint
+// (ExplainDifference). The first failing layer in execution order is the first divergence; the
+// last passing layer before it is where the outputs still agreed.
+//
+// Example:
+//   ASSIGN_OR_RETURN(Checkpoint ref, LoadDump("ref.npz"));
+//   ASSIGN_OR_RETURN(Checkpoint cand, LoadDump("port.npz"));
+//   LayerDiffOptions opts;
+//   ASSIGN_OR_RETURN(Report report, DiffDumps(ref, cand, opts));
+//   std::cout << FormatTerminal(report, /*color=*/false);
+#ifndef TENSORPORT_VERIFY_LAYER_DIFF_H_
+#define TENSORPORT_VERIFY_LAYER_DIFF_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/checkpoint.h"
+#include "verify/audio.h"
+#include "verify/dump.h"
+#include "verify/metrics.h"
+
+namespace tp {
+namespace verify {
+
+enum class LayerStatus { kPass, kFail, kMissing, kExtra, kShapeMismatch, kSkipped };
+// "pass", "fail", "missing", "extra", "shape-mismatch", "skipped".
+const char* LayerStatusName(LayerStatus s);
+
+// A small grayscale rendering of a 2-D layer (rows x cols, downsampled to at most 64 x 64).
+struct LayerImage {
+  int rows = 0, cols = 0;
+  std::vector<float> ref, cand;
+};
+
+struct LayerResult {
+  std::string name;       // reference name (candidate name for extra layers)
+  std::string candidate;  // candidate name it was matched with
+  LayerStatus status = LayerStatus::kPass;
+  Shape ref_shape, cand_shape;
+  std::string ref_dtype, cand_dtype;
+  bool has_metrics = false;
+  LayerMetrics metrics;
+  Tolerance tolerance;
+  std::string reason;                // why it failed
+  std::string hint;                  // what the data suggest
+  std::vector<std::string> health;   // candidate health problems
+  std::optional<SpectralMetrics> spectral;
+  std::optional<LayerImage> image;
+};
+
+struct Report {
+  std::string mode;  // "layer-diff" or "weights"
+  std::string reference, candidate;
+  std::vector<LayerResult> layers;
+  bool passed = true;
+  int first_divergence = -1;  // index into layers
+  int last_match = -1;        // last passing layer before the first divergence
+  int passed_count = 0, failed_count = 0, missing_count = 0, extra_count = 0;
+};
+
+struct LayerDiffOptions {
+  ToleranceSet tolerances;
+  NameMapping mapping;
+  // Missing and extra layers fail the run (weights mode: every tensor must be accounted for).
+  bool strict_names = false;
+  bool release_pages = true;
+  bool images = false;  // keep LayerImage for 2-D layers (the HTML report)
+};
+
+// Compares two dumps; errors only for unusable input (no layer in common, bad tensors).
+absl::StatusOr<Report> DiffDumps(const Checkpoint& reference, const Checkpoint& candidate,
+                                 const LayerDiffOptions& options);
+
+// Shape check, metrics, verdict, health, hint and (audio) spectral metrics of one pair.
+absl::Status CompareLayer(const Tensor& ref, const Tensor& cand, const LayerDiffOptions& options,
+                          LayerResult& result);
+
+// Fills passed, counts, first_divergence and last_match from the layers.
+void Summarize(Report& report, bool strict_names);
+
+}  // namespace verify
+}  // namespace tp
+
+#endif  // TENSORPORT_VERIFY_LAYER_DIFF_H_

@@ -1,0 +1,423 @@
+#include "verify/metrics.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "core/half.h"
+#include "core/status_macros.h"
+#include "verify/page_release.h"
+
+namespace tp {
+namespace verify {
+namespace {
+
+constexpr int64_t kChunk = 4096;
+
+// Running sums of one side; values are shifted by the first finite value (`shift`) so the
+// variance of a tensor with a large mean keeps its precision.
+struct SideAcc {
+  bool has_shift = false;
+  double shift = 0;
+  int64_t finite = 0, nan = 0, inf = 0;
+  double sum = 0, sum2 = 0;
+  double min = std::numeric_limits<double>::infinity();
+  double max = -std::numeric_limits<double>::infinity();
+};
+
+struct PairAcc {
+  int64_t compared = 0, mismatches = 0, nonfinite_mismatches = 0;
+  double sad = 0, sdd = 0, sxx = 0, syy = 0, sxy = 0, max_ad = 0, max_rel = 0;
+};
+
+struct ChunkResult {
+  PairAcc pair;
+  SideAcc x, y;
+};
+
+void Merge(SideAcc& into, const SideAcc& c) {
+  into.finite += c.finite;
+  into.nan += c.nan;
+  into.inf += c.inf;
+  into.sum += c.sum;
+  into.sum2 += c.sum2;
+  into.min = std::min(into.min, c.min);
+  into.max = std::max(into.max, c.max);
+}
+
+void Merge(PairAcc& into, const PairAcc& c) {
+  into.compared += c.compared;
+  into.mismatches += c.mismatches;
+  into.nonfinite_mismatches += c.nonfinite_mismatches;
+  into.sad += c.sad;
+  into.sdd += c.sdd;
+  into.sxx += c.sxx;
+  into.syy += c.syy;
+  into.sxy += c.sxy;
+  into.max_ad = std::max(into.max_ad, c.max_ad);
+  into.max_rel = std::max(into.max_rel, c.max_rel);
+}
+
+// All-finite chunk: a branch-free loop the compiler vectorizes. Returns false (and leaves `out`
+// unusable) when a NaN or Inf is present, so the caller reruns the chunk on the careful path.
+bool FastChunk(const double* x, const double* y, int64_t n, double atol, double rtol, double kx,
+               double ky, ChunkResult& out) {
+  // Non-finite detection on the bits: immune to the reassociation this file is compiled with.
+  uint64_t nonfinite = 0;
+  double sad = 0, sdd = 0, sxx = 0, syy = 0, sxy = 0, max_ad = 0, max_rel = 0;
+  double xs = 0, xs2 = 0, ys = 0, ys2 = 0;
+  double xmin = std::numeric_limits<double>::infinity(), xmax = -xmin;
+  double ymin = xmin, ymax = -xmin;
+  int64_t mism = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    const double a = x[i], b = y[i];
+    uint64_t ua, ub;
+    std::memcpy(&ua, &a, sizeof(ua));
+    std::memcpy(&ub, &b, sizeof(ub));
+    nonfinite |= static_cast<uint64_t>(((ua >> 52) & 0x7ff) == 0x7ff) |
+                 static_cast<uint64_t>(((ub >> 52) & 0x7ff) == 0x7ff);
+    const double d = b - a;
+    const double ad = std::fabs(d);
+    const double ax = std::fabs(a);
+    sad += ad;
+    sdd += d * d;
+    sxx += a * a;
+    syy += b * b;
+    sxy += a * b;
+    max_ad = ad > max_ad ? ad : max_ad;
+    const double rel = ad / (ax + kRelEps);
+    max_rel = rel > max_rel ? rel : max_rel;
+    mism += ad > atol + rtol * ax ? 1 : 0;
+    const double sa = a - kx, sb = b - ky;
+    xs += sa;
+    xs2 += sa * sa;
+    ys += sb;
+    ys2 += sb * sb;
+    xmin = a < xmin ? a : xmin;
+    xmax = a > xmax ? a : xmax;
+    ymin = b < ymin ? b : ymin;
+    ymax = b > ymax ? b : ymax;
+  }
+  if (nonfinite != 0) return false;
+  out.pair.compared = n;
+  out.pair.mismatches = mism;
+  out.pair.sad = sad;
+  out.pair.sdd = sdd;
+  out.pair.sxx = sxx;
+  out.pair.syy = syy;
+  out.pair.sxy = sxy;
+  out.pair.max_ad = max_ad;
+  out.pair.max_rel = max_rel;
+  out.x.finite = out.y.finite = n;
+  out.x.sum = xs;
+  out.x.sum2 = xs2;
+  out.y.sum = ys;
+  out.y.sum2 = ys2;
+  out.x.min = xmin;
+  out.x.max = xmax;
+  out.y.min = ymin;
+  out.y.max = ymax;
+  return true;
+}
+
+void AddSide(double v, double shift, SideAcc& s) {
+  if (std::isnan(v)) {
+    ++s.nan;
+  } else if (std::isinf(v)) {
+    ++s.inf;
+  } else {
+    ++s.finite;
+    const double sv = v - shift;
+    s.sum += sv;
+    s.sum2 += sv * sv;
+    s.min = std::min(s.min, v);
+    s.max = std::max(s.max, v);
+  }
+}
+
+void SlowChunk(const double* x, const double* y, int64_t n, double atol, double rtol, double kx,
+               double ky, ChunkResult& out) {
+  out = ChunkResult();
+  for (int64_t i = 0; i < n; ++i) {
+    const double a = x[i], b = y[i];
+    AddSide(a, kx, out.x);
+    AddSide(b, ky, out.y);
+    const bool fa = std::isfinite(a), fb = std::isfinite(b);
+    if (fa && fb) {
+      const double d = b - a, ad = std::fabs(d), ax = std::fabs(a);
+      PairAcc& p = out.pair;
+      ++p.compared;
+      p.sad += ad;
+      p.sdd += d * d;
+      p.sxx += a * a;
+      p.syy += b * b;
+      p.sxy += a * b;
+      p.max_ad = std::max(p.max_ad, ad);
+      p.max_rel = std::max(p.max_rel, ad / (ax + kRelEps));
+      if (ad > atol + rtol * ax) ++p.mismatches;
+    } else {
+      // Both NaN, or the same infinity, agree; anything else is a mismatch.
+      const bool agree = (std::isnan(a) && std::isnan(b)) || (std::isinf(a) && a == b);
+      if (!agree) {
+        ++out.pair.mismatches;
+        ++out.pair.nonfinite_mismatches;
+      }
+    }
+  }
+}
+
+class Streamer {
+ public:
+  Streamer(double atol, double rtol) : atol_(atol), rtol_(rtol) {}
+
+  void Add(const double* x, const double* y, int64_t n) {
+    for (int64_t off = 0; off < n; off += kChunk) {
+      const int64_t len = std::min(kChunk, n - off);
+      if (!x_.has_shift || !y_.has_shift) FindShift(x + off, y + off, len);
+      ChunkResult c;
+      if (!FastChunk(x + off, y + off, len, atol_, rtol_, x_.shift, y_.shift, c)) {
+        SlowChunk(x + off, y + off, len, atol_, rtol_, x_.shift, y_.shift, c);
+      }
+      Merge(pair_, c.pair);
+      Merge(x_, c.x);
+      Merge(y_, c.y);
+    }
+  }
+
+  LayerMetrics Finish(int64_t elements) const {
+    LayerMetrics m;
+    m.elements = elements;
+    m.compared = pair_.compared;
+    const double n = static_cast<double>(std::max<int64_t>(pair_.compared, 1));
+    m.max_abs = pair_.max_ad;
+    m.mean_abs = pair_.sad / n;
+    m.rmse = std::sqrt(pair_.sdd / n);
+    m.max_rel = pair_.max_rel;
+    m.ref_rms = std::sqrt(pair_.sxx / n);
+    if (pair_.sxx == 0 && pair_.syy == 0) {
+      m.cosine = 1;
+    } else if (pair_.sxx == 0 || pair_.syy == 0) {
+      m.cosine = 0;
+    } else {
+      m.cosine = pair_.sxy / std::sqrt(pair_.sxx * pair_.syy);
+    }
+    const double inf = std::numeric_limits<double>::infinity();
+    if (pair_.sdd == 0) {
+      m.sqnr_db = inf;
+      m.nmse = 0;
+    } else if (pair_.sxx == 0) {
+      m.sqnr_db = -inf;
+      m.nmse = inf;
+    } else {
+      m.sqnr_db = 10 * std::log10(pair_.sxx / pair_.sdd);
+      m.nmse = pair_.sdd / pair_.sxx;
+    }
+    m.mismatches = pair_.mismatches;
+    m.nonfinite_mismatches = pair_.nonfinite_mismatches;
+    m.mismatch_fraction =
+        elements > 0 ? static_cast<double>(pair_.mismatches) / static_cast<double>(elements) : 0;
+    m.ref = Side(x_);
+    m.cand = Side(y_);
+    return m;
+  }
+
+ private:
+  void FindShift(const double* x, const double* y, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) {
+      if (!x_.has_shift && std::isfinite(x[i])) {
+        x_.has_shift = true;
+        x_.shift = x[i];
+      }
+      if (!y_.has_shift && std::isfinite(y[i])) {
+        y_.has_shift = true;
+        y_.shift = y[i];
+      }
+    }
+  }
+
+  static SideStats Side(const SideAcc& a) {
+    SideStats s;
+    s.finite = a.finite;
+    s.nan = a.nan;
+    s.inf = a.inf;
+    if (a.finite > 0) {
+      const double n = static_cast<double>(a.finite);
+      const double mean_shifted = a.sum / n;
+      s.mean = a.shift + mean_shifted;
+      s.std = std::sqrt(std::max(0.0, a.sum2 / n - mean_shifted * mean_shifted));
+      s.min = a.min;
+      s.max = a.max;
+    }
+    return s;
+  }
+
+  double atol_, rtol_;
+  PairAcc pair_;
+  SideAcc x_, y_;
+};
+
+// Widens elements [begin, begin + n) of a packed tensor to double.
+void Widen(const Tensor& t, int64_t begin, int64_t n, double* out) {
+  switch (t.dtype()) {
+    case DType::kF32: {
+      const float* p = t.data_as<float>() + begin;
+      for (int64_t i = 0; i < n; ++i) out[i] = p[i];
+      break;
+    }
+    case DType::kF64: {
+      const double* p = t.data_as<double>() + begin;
+      std::copy(p, p + n, out);
+      break;
+    }
+    case DType::kF16: {
+      const uint16_t* p = t.data_as<uint16_t>() + begin;
+      for (int64_t i = 0; i < n; ++i) out[i] = F16BitsToF32(p[i]);
+      break;
+    }
+    case DType::kBF16: {
+      const uint16_t* p = t.data_as<uint16_t>() + begin;
+      for (int64_t i = 0; i < n; ++i) out[i] = F32FromBits(static_cast<uint32_t>(p[i]) << 16);
+      break;
+    }
+    case DType::kI8: {
+      const int8_t* p = t.data_as<int8_t>() + begin;
+      for (int64_t i = 0; i < n; ++i) out[i] = p[i];
+      break;
+    }
+    case DType::kI16: {
+      const int16_t* p = t.data_as<int16_t>() + begin;
+      for (int64_t i = 0; i < n; ++i) out[i] = p[i];
+      break;
+    }
+    case DType::kI32: {
+      const int32_t* p = t.data_as<int32_t>() + begin;
+      for (int64_t i = 0; i < n; ++i) out[i] = p[i];
+      break;
+    }
+    case DType::kI64: {
+      const int64_t* p = t.data_as<int64_t>() + begin;
+      for (int64_t i = 0; i < n; ++i) out[i] = static_cast<double>(p[i]);
+      break;
+    }
+    case DType::kU8:
+    case DType::kBool: {
+      const uint8_t* p = t.data_as<uint8_t>() + begin;
+      for (int64_t i = 0; i < n; ++i) out[i] = p[i];
+      break;
+    }
+    case DType::kQ8_0:
+      break;  // handled by the caller (dequantized whole)
+  }
+}
+
+// A tensor the streaming loop can widen chunk by chunk: packed, not block-quantized.
+absl::StatusOr<Tensor> Streamable(const Tensor& t) {
+  if (t.dtype() == DType::kQ8_0) {
+    ASSIGN_OR_RETURN(std::vector<double> v, ToDoubleVector(t));
+    Tensor out = Tensor::Zeros(DType::kF64, t.shape());
+    std::copy(v.begin(), v.end(), out.mutable_data_as<double>());
+    return out;
+  }
+  if (t.is_packed()) return t;
+  return t.Contiguous();
+}
+
+}  // namespace
+
+LayerMetrics CompareArrays(const double* x, const double* y, int64_t n, double atol, double rtol) {
+  Streamer s(atol, rtol);
+  s.Add(x, y, n);
+  return s.Finish(n);
+}
+
+absl::StatusOr<LayerMetrics> CompareTensors(const Tensor& ref, const Tensor& cand, double atol,
+                                            double rtol, bool release_pages) {
+  if (ref.num_elements() != cand.num_elements()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("reference has ", ref.num_elements(), " elements ",
+                     ShapeToString(ref.shape()), ", candidate ", cand.num_elements(), " ",
+                     ShapeToString(cand.shape()), "; expected the same count"));
+  }
+  ASSIGN_OR_RETURN(Tensor x, Streamable(ref));
+  ASSIGN_OR_RETURN(Tensor y, Streamable(cand));
+  const int64_t n = x.num_elements();
+  Streamer s(atol, rtol);
+  const bool direct_x = x.dtype() == DType::kF64, direct_y = y.dtype() == DType::kF64;
+  // Blocks of many chunks: widening a block at a time keeps the loop in cache.
+  constexpr int64_t kBlock = 16 * kChunk;
+  std::vector<double> bx(direct_x ? 0 : kBlock), by(direct_y ? 0 : kBlock);
+  for (int64_t off = 0; off < n; off += kBlock) {
+    const int64_t len = std::min(kBlock, n - off);
+    const double* px = direct_x ? x.data_as<double>() + off : bx.data();
+    const double* py = direct_y ? y.data_as<double>() + off : by.data();
+    if (!direct_x) Widen(x, off, len, bx.data());
+    if (!direct_y) Widen(y, off, len, by.data());
+    s.Add(px, py, len);
+    if (release_pages) {
+      // Drop what was just read of mapped inputs so a layer never stays resident whole.
+      if (x.is_view()) ReleaseReadPages(x.data() + off * ElementSize(x.dtype()), len * ElementSize(x.dtype()));
+      if (y.is_view()) ReleaseReadPages(y.data() + off * ElementSize(y.dtype()), len * ElementSize(y.dtype()));
+    }
+  }
+  return s.Finish(n);
+}
+
+Verdict Judge(const LayerMetrics& m, const Tolerance& tol) {
+  Verdict v;
+  std::vector<std::string> why;
+  if (m.nonfinite_mismatches > 0) {
+    why.push_back(absl::StrCat(m.nonfinite_mismatches, " NaN/Inf positions disagree"));
+  }
+  if (m.mismatch_fraction > tol.max_mismatch_fraction) {
+    why.push_back(absl::StrFormat("%.3g%% of elements outside atol %g + rtol %g (max %.3g%%)",
+                                  100 * m.mismatch_fraction, tol.atol, tol.rtol,
+                                  100 * tol.max_mismatch_fraction));
+  }
+  // Relative gates mean nothing when the reference itself is below the absolute tolerance.
+  const bool relative = m.ref_rms > tol.atol;
+  if (relative && m.compared > 0) {
+    if (m.sqnr_db < tol.min_sqnr_db) {
+      why.push_back(absl::StrFormat("SQNR %.1f dB < %g dB", m.sqnr_db, tol.min_sqnr_db));
+    }
+    if (m.cosine < tol.min_cosine) {
+      why.push_back(absl::StrFormat("cosine %.9g < %.9g", m.cosine, tol.min_cosine));
+    }
+  }
+  if (!why.empty()) {
+    v.pass = false;
+    for (size_t i = 0; i < why.size(); ++i) {
+      if (i > 0) v.reason += "; ";
+      v.reason += why[i];
+    }
+  }
+  return v;
+}
+
+std::vector<std::string> HealthCheck(const SideStats& s, const Tolerance& tol) {
+  std::vector<std::string> out;
+  if (s.nan > 0) out.push_back(absl::StrCat(s.nan, " NaN"));
+  if (s.inf > 0) out.push_back(absl::StrCat(s.inf, " Inf"));
+  if (!tol.allow_constant && s.finite > 1) {
+    const double scale = std::max(std::fabs(s.mean), 1e-30);
+    if (s.max == s.min) {
+      out.push_back(absl::StrFormat("constant (all %g)", s.min));
+    } else if (s.std <= 1e-7 * scale) {
+      out.push_back(absl::StrFormat("near-constant (std %.3g around %.6g)", s.std, s.mean));
+    }
+  }
+  if (tol.range_min.has_value() && s.finite > 0 && s.min < *tol.range_min) {
+    out.push_back(absl::StrFormat("min %.6g below the expected range [%g, %g]", s.min,
+                                  *tol.range_min, tol.range_max.value_or(INFINITY)));
+  }
+  if (tol.range_max.has_value() && s.finite > 0 && s.max > *tol.range_max) {
+    out.push_back(absl::StrFormat("max %.6g above the expected range [%g, %g]", s.max,
+                                  tol.range_min.value_or(-INFINITY), *tol.range_max));
+  }
+  return out;
+}
+
+}  // namespace verify
+}  // namespace tp

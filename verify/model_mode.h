@@ -1,0 +1,77 @@
+// Model modes of `verify`: run an ONNX export on the project's runtime, capture the output of
+// every module and compare it with a reference dump (mode 2), optionally after replacing the
+// graph's initializers by converted weights (mode 3, see verify/weight_binding.h).
+//
+// Module outputs are found from the exporter's node names. PyTorch 1.13 names a node by its
+// module scope, `/model/model.1/block/block.0/Elu`; the module of a scope path is found by
+// dropping the op segment, dropping every segment the next one extends (`model` before
+// `model.1`), turning a trailing `_k` (the k-th repeated call) into `#k` and joining with dots
+// (`model.1.block.0`; `/lrelu_1/LeakyRelu` -> `lrelu#1`). The output of module M is the last value
+// produced inside M's scope (any depth) that is consumed outside it or is a graph output. A value
+// or graph input whose name equals a reference entry matches it directly (graph inputs and
+// outputs: `mel`, `audio`).
+//
+// With `isolate`, every value that matched a reference entry is replaced, for its consumers, by
+// the reference's tensor (RunOptions::overrides), so each module runs on reference inputs and a
+// failing module holds the defect itself.
+//
+// Example:
+//   ASSIGN_OR_RETURN(auto session, rt::Session::Load("model.onnx", {"reference"}));
+//   ASSIGN_OR_RETURN(Checkpoint inputs, LoadDump("inputs.npz"));
+//   ASSIGN_OR_RETURN(Checkpoint ref, LoadDump("reference.npz"));
+//   ModelDiffOptions opts;
+//   ASSIGN_OR_RETURN(Report report, DiffModel(*session, inputs, ref, opts));
+#ifndef TENSORPORT_VERIFY_MODEL_MODE_H_
+#define TENSORPORT_VERIFY_MODEL_MODE_H_
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/checkpoint.h"
+#include "runtime/session.h"
+#include "verify/layer_diff.h"
+
+namespace tp {
+namespace verify {
+
+// The module name of a node name such as "/attn/qkv/Gemm" ("attn.qkv"); "" for nodes outside any
+// module ("/Add", "Identity_3"). `known` (may be empty) tells whether a dotted name is a real
+// module: a literal `_k` segment is kept when the name with it is known.
+std::string NodeScopeModule(const std::string& node_name,
+                            const std::function<bool(const std::string&)>& known = nullptr);
+
+// The module for the first `depth` scope segments of `segments` (see the header comment).
+std::string ScopeSegmentsToModule(const std::vector<std::string>& segments, size_t depth,
+                                  const std::function<bool(const std::string&)>& known = nullptr);
+
+// One module and the graph value that carries its output.
+struct ModuleOutput {
+  std::string module;
+  std::string value;
+  int position = 0;  // execution position of the producing node
+};
+
+// Every module with nodes in the graph, and its output value, in execution order of the outputs.
+std::vector<ModuleOutput> FindModuleOutputs(
+    const rt::Session& session, const std::function<bool(const std::string&)>& known = nullptr);
+
+struct ModelDiffOptions {
+  LayerDiffOptions diff;
+  bool isolate = false;
+};
+
+// For each reference entry, the graph value that stands for it ("" when none).
+std::vector<std::string> MatchReferenceEntries(const rt::Session& session,
+                                               const Checkpoint& reference);
+
+// Runs `session` on `inputs` (a graph input missing from `inputs` is taken from the reference
+// entry of the same name), captures the values matched to reference entries and compares them.
+absl::StatusOr<Report> DiffModel(const rt::Session& session, const Checkpoint& inputs,
+                                 const Checkpoint& reference, const ModelDiffOptions& options);
+
+}  // namespace verify
+}  // namespace tp
+
+#endif  // TENSORPORT_VERIFY_MODEL_MODE_H_

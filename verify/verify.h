@@ -1,0 +1,43 @@
+// The `verify` command as a library call: picks the mode from the options, loads the inputs,
+// runs the comparison and writes the requested reports.
+//
+// Modes: --layer-diff with --reference/--candidate (dump vs dump); --weights with --source
+// (converted weights vs their source, every tensor accounted for). Model modes (--model) need the
+// ONNX runtime's session API and are refused with Unimplemented until it is wired in.
+//
+// Example:
+//   VerifyOptions o;
+//   o.layer_diff = true;
+//   o.reference = "ref.npz";
+//   o.candidate = "port.npz";
+//   ASSIGN_OR_RETURN(bool passed, RunVerify(o, std::cout));
+#ifndef TENSORPORT_VERIFY_VERIFY_H_
+#define TENSORPORT_VERIFY_VERIFY_H_
+
+#include <optional>
+#include <ostream>
+#include <string>
+
+#include "absl/status/statusor.h"
+
+namespace tp {
+namespace verify {
+
+struct VerifyOptions {
+  bool layer_diff = false;
+  bool strict_names = false;
+  bool isolate = false;
+  bool color = false;
+  std::string reference, candidate, map_file, layout_file, tolerance_file;
+  std::string weights, source, schema, model, inputs, device;
+  std::string json, junit, html;
+  std::optional<double> atol, rtol, min_sqnr_db, min_cosine, max_mismatch;
+};
+
+// True when every layer passed; an error status for usage (FailedPrecondition) or input errors.
+absl::StatusOr<bool> RunVerify(const VerifyOptions& options, std::ostream& out);
+
+}  // namespace verify
+}  // namespace tp
+
+#endif  // TENSORPORT_VERIFY_VERIFY_H_
