@@ -3,6 +3,7 @@
 # UBSan) and runs it for a short smoke run (default 20 s) from a seed corpus of real pickles.
 #
 #   tools/fuzz/pytorch_pickle.sh [seconds]        (run from anywhere in the repository)
+#   FUZZ_SECONDS=600 tools/fuzz/pytorch_pickle.sh
 #
 # Exit status: 0 when the run found nothing, non-zero on a crash, leak, timeout or build error.
 # Seeds: the .pkl fixtures and the data.pkl of each .pt fixture from
@@ -10,7 +11,7 @@
 # fuzzer starts from an empty corpus).
 set -euo pipefail
 
-SECONDS_TO_RUN="${1:-20}"
+SECONDS_TO_RUN="${1:-${FUZZ_SECONDS:-20}}"
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 WORK="${FUZZ_WORK_DIR:-$(mktemp -d /tmp/pytorch_pickle_fuzz.XXXXXX)}"
 CXX="${CXX_FUZZ:-clang++-14}"
