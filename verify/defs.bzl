@@ -18,8 +18,9 @@ Example (BUILD):
     )
 
 The test runs //verify:verify and passes when it exits 0; the JSON, JUnit and HTML reports land
-in the test's undeclared outputs (bazel-testlogs/.../test.outputs/). `model` and `inputs` select the
-model modes (which need the runtime's session API in verify; until then verify exits 2 for them).
+in the test's undeclared outputs (bazel-testlogs/.../test.outputs/). `model`, `inputs` and
+`reference` select the model mode (the export run on the project's runtime, every module's output
+compared); add `weights`, `source` (and `schema`) to run it with converted weights (mode 3).
 """
 
 def _add(args, data, flag, label):

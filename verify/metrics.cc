@@ -260,7 +260,34 @@ class Streamer {
 };
 
 // Widens elements [begin, begin + n) of a packed tensor to double.
+void WidenAligned(const Tensor& t, int64_t begin, int64_t n, double* out);
+
+// Dense row-major, host byte order (alignment aside): what the streaming loop can read in place.
+bool DenseHostOrder(const Tensor& t) {
+  if (t.byte_order() == ByteOrder::kBig && ElementSize(t.dtype()) > 1) return false;
+  if (t.strides().empty()) return true;
+  int64_t expected = 1;
+  for (int i = t.rank() - 1; i >= 0; --i) {
+    if (t.shape()[i] != 1 && t.strides()[i] != expected) return false;
+    expected *= t.shape()[i];
+  }
+  return true;
+}
+
+// Widens elements [begin, begin + n) of a dense tensor to double. A misaligned view (an .npz entry
+// stored at an odd offset) is copied a block at a time into aligned scratch, never whole.
 void Widen(const Tensor& t, int64_t begin, int64_t n, double* out) {
+  if (t.is_aligned()) return WidenAligned(t, begin, n, out);
+  const int64_t esize = ElementSize(t.dtype());
+  thread_local std::vector<uint64_t> scratch;
+  scratch.resize((n * esize + 7) / 8);
+  std::memcpy(scratch.data(), t.data() + begin * esize, n * esize);
+  Tensor block = Tensor::View(t.dtype(), Shape{n}, std::shared_ptr<const void>(),
+                              reinterpret_cast<const uint8_t*>(scratch.data()));
+  WidenAligned(block, 0, n, out);
+}
+
+void WidenAligned(const Tensor& t, int64_t begin, int64_t n, double* out) {
   switch (t.dtype()) {
     case DType::kF32: {
       const float* p = t.data_as<float>() + begin;
@@ -321,7 +348,7 @@ absl::StatusOr<Tensor> Streamable(const Tensor& t) {
     std::copy(v.begin(), v.end(), out.mutable_data_as<double>());
     return out;
   }
-  if (t.is_packed()) return t;
+  if (t.is_packed() || DenseHostOrder(t)) return t;  // misaligned views are widened in blocks
   return t.Contiguous();
 }
 
@@ -345,7 +372,8 @@ absl::StatusOr<LayerMetrics> CompareTensors(const Tensor& ref, const Tensor& can
   ASSIGN_OR_RETURN(Tensor y, Streamable(cand));
   const int64_t n = x.num_elements();
   Streamer s(atol, rtol);
-  const bool direct_x = x.dtype() == DType::kF64, direct_y = y.dtype() == DType::kF64;
+  const bool direct_x = x.dtype() == DType::kF64 && x.is_aligned();
+  const bool direct_y = y.dtype() == DType::kF64 && y.is_aligned();
   // Blocks of many chunks: widening a block at a time keeps the loop in cache.
   constexpr int64_t kBlock = 16 * kChunk;
   std::vector<double> bx(direct_x ? 0 : kBlock), by(direct_y ? 0 : kBlock);

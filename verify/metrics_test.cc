@@ -1,6 +1,9 @@
 #include "verify/metrics.h"
 
 #include <cmath>
+#include <cstring>
+#include <memory>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "verify/test_cases.h"
@@ -48,6 +51,33 @@ TEST(MetricsTest, MatchesNumPy) {
       ExpectClose(c.Value(p + "min"), side.min, n + p + "min");
       ExpectClose(c.Value(p + "max"), side.max, n + p + "max");
     }
+  }
+}
+
+// The same NumPy cases read through misaligned views (as .npz entries at odd offsets are mapped):
+// the metrics must not change.
+TEST(MetricsTest, MisalignedViewsMatchNumPy) {
+  std::vector<TestCase> cases = ReadTestCases(std::string(kDir) + "metrics_cases.txt");
+  ASSERT_FALSE(cases.empty());
+  for (const TestCase& c : cases) {
+    auto misaligned = [](const Tensor& t) {
+      auto buf = std::make_shared<std::vector<uint8_t>>(t.nbytes() + 1);
+      std::memcpy(buf->data() + 1, t.data(), t.nbytes());
+      return Tensor::View(t.dtype(), t.shape(), std::shared_ptr<const void>(buf, buf.get()),
+                          buf->data() + 1);
+    };
+    Tensor x = misaligned(c.x), y = misaligned(c.y);
+    if (ElementSize(x.dtype()) > 1) ASSERT_FALSE(x.is_aligned()) << c.name;
+    absl::StatusOr<LayerMetrics> m = CompareTensors(x, y, c.atol, c.rtol);
+    ASSERT_TRUE(m.ok()) << m.status();
+    const std::string n = c.name + " misaligned ";
+    EXPECT_EQ(m->mismatches, static_cast<int64_t>(c.Value("mismatches"))) << n;
+    ExpectClose(c.Value("max_abs"), m->max_abs, n + "max_abs");
+    ExpectClose(c.Value("rmse"), m->rmse, n + "rmse");
+    ExpectClose(c.Value("cosine"), m->cosine, n + "cosine");
+    ExpectClose(c.Value("sqnr_db"), m->sqnr_db, n + "sqnr_db");
+    ExpectClose(c.Value("ref_max"), m->ref.max, n + "ref_max");
+    ExpectClose(c.Value("cand_min"), m->cand.min, n + "cand_min");
   }
 }
 

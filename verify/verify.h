@@ -2,8 +2,10 @@
 // runs the comparison and writes the requested reports.
 //
 // Modes: --layer-diff with --reference/--candidate (dump vs dump); --weights with --source
-// (converted weights vs their source, every tensor accounted for). Model modes (--model) need the
-// ONNX runtime's session API and are refused with Unimplemented until it is wired in.
+// (converted weights vs their source, every tensor accounted for); --model with --inputs and
+// --reference (run the ONNX export on the project's runtime and compare every module's output,
+// verify/model_mode.h), optionally with --weights/--source/--schema (the converted weights bound
+// into the graph first, verify/weight_binding.h) and --isolate.
 //
 // Example:
 //   VerifyOptions o;

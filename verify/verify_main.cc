@@ -4,6 +4,8 @@
 //          [--atol A] [--rtol R] [--min-sqnr-db D] [--min-cosine C] [--max-mismatch F]
 //          [--strict-names] [--json F] [--junit F] [--html F] [--color auto|always|never]
 //   verify --weights CONVERTED --source ORIGINAL [--map F] [...same tolerance/report flags]
+//   verify --model M.onnx --inputs IN.npz --reference REF [--device reference|cpu] [--isolate]
+//          [--weights CONVERTED --source ORIGINAL [--schema S]] [...same tolerance/report flags]
 //
 // Exit status: 0 every layer passed, 1 a layer failed, 2 usage or input error.
 #include <unistd.h>
@@ -28,7 +30,9 @@ constexpr char kUsage[] =
     "         [--tolerances FILE] [--atol A] [--rtol R] [--min-sqnr-db D] [--min-cosine C]\n"
     "         [--max-mismatch F] [--strict-names] [--json F] [--junit F] [--html F]\n"
     "         [--color auto|always|never]\n"
-    "  verify --weights CONVERTED --source ORIGINAL [--schema S] [same tolerance/report flags]\n"
+    "  verify --weights CONVERTED --source ORIGINAL [same tolerance/report flags]\n"
+    "  verify --model M.onnx --inputs IN.npz --reference REF [--device reference|cpu]\n"
+    "         [--isolate] [--weights CONVERTED --source ORIGINAL [--schema PRESET|FILE]]\n"
     "A dump is an .npz, a directory of .npy files (optional manifest.json), a safetensors or a\n"
     "GGUF file. Exit status: 0 all layers pass, 1 a layer fails, 2 usage or input error.\n";
 

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -59,6 +60,64 @@ std::map<std::string, NormPair> FindNormPairs(const Checkpoint& source) {
     pairs[base] = {t.name, v_name, axis};
   }
   return pairs;
+}
+
+// ONNX LSTM blocks built from PyTorch LSTM parameters `P.weight_ih_l<k>[_reverse]` etc.: W
+// [dirs, 4H, in], R [dirs, 4H, H], B [dirs, 8H] with the gates reordered from PyTorch's (i, f, g, o)
+// to ONNX's (i, o, f, c). `get` returns a tensor by source name (nullptr when absent); the result
+// maps "P.lstm_l<k>.W" / ".R" / ".B" to the block (f64) and to the names it was made from.
+struct Derived {
+  Tensor value;
+  std::vector<std::string> from;
+};
+
+absl::StatusOr<std::map<std::string, Derived>> LstmBlocks(
+    const std::vector<std::string>& names,
+    const std::function<const Tensor*(const std::string&)>& get) {
+  std::map<std::string, Derived> out;
+  for (const std::string& n : names) {
+    const size_t at = n.rfind(".weight_ih_l");
+    if (at == std::string::npos || absl::EndsWith(n, "_reverse")) continue;
+    const std::string prefix = n.substr(0, at), layer = n.substr(at + 12);
+    std::vector<std::string> dirs = {""};
+    if (get(absl::StrCat(prefix, ".weight_ih_l", layer, "_reverse")) != nullptr) {
+      dirs.push_back("_reverse");
+    }
+    auto block = [&](const std::vector<std::string>& parts,
+                     const std::string& key) -> absl::Status {
+      std::vector<double> all;
+      std::vector<std::string> from;
+      int64_t rows = 0, cols = 0;
+      for (const std::string& sfx : dirs) {
+        std::vector<double> dir_values;
+        for (const std::string& part : parts) {
+          const std::string name = absl::StrCat(prefix, ".", part, "_l", layer, sfx);
+          const Tensor* t = get(name);
+          if (t == nullptr || t->rank() < 1 || t->shape()[0] % 4 != 0) return absl::OkStatus();
+          ASSIGN_OR_RETURN(std::vector<double> v, ToDoubles(*t));
+          const int64_t gate = static_cast<int64_t>(v.size()) / 4;
+          for (int g : {0, 3, 1, 2}) {
+            dir_values.insert(dir_values.end(), v.begin() + g * gate, v.begin() + (g + 1) * gate);
+          }
+          rows = t->shape()[0];
+          cols = t->rank() == 2 ? t->shape()[1] : 0;
+          from.push_back(name);
+        }
+        all.insert(all.end(), dir_values.begin(), dir_values.end());
+      }
+      Shape shape = cols > 0 ? Shape{static_cast<int64_t>(dirs.size()), rows, cols}
+                             : Shape{static_cast<int64_t>(dirs.size()),
+                                     static_cast<int64_t>(all.size() / dirs.size())};
+      Tensor t = Tensor::Zeros(DType::kF64, shape);
+      std::copy(all.begin(), all.end(), t.mutable_data_as<double>());
+      out[absl::StrCat(prefix, ".lstm_l", layer, ".", key)] = {std::move(t), std::move(from)};
+      return absl::OkStatus();
+    };
+    RETURN_IF_ERROR(block({"weight_ih"}, "W"));
+    RETURN_IF_ERROR(block({"weight_hh"}, "R"));
+    RETURN_IF_ERROR(block({"bias_ih", "bias_hh"}, "B"));
+  }
+  return out;
 }
 
 // Inverts the transforms of a planned output on its converted tensor. Returns nullopt for
@@ -190,6 +249,23 @@ absl::StatusOr<BindResult> BindConvertedWeights(rt::Session& session, const Chec
                    absl::StrCat("fused weight norm (dim ", p.axis, ") of converted g and v")};
   }
 
+  // LSTM blocks, from the source (to match) and from the recovered converted tensors (to bind).
+  std::vector<std::string> source_names;
+  for (const NamedTensor& t : source.tensors) source_names.push_back(t.name);
+  ASSIGN_OR_RETURN(auto source_lstm,
+                   LstmBlocks(source_names, [&](const std::string& n) { return source.Find(n); }));
+  ASSIGN_OR_RETURN(auto converted_lstm,
+                   LstmBlocks(source_names, [&](const std::string& n) -> const Tensor* {
+                     auto it = single.find(n);
+                     return it == single.end() ? nullptr : &it->second.tensor;
+                   }));
+  for (const auto& [key, d] : converted_lstm) {
+    std::vector<std::string> conv_names;
+    for (const std::string& f : d.from) conv_names.push_back(single[f].converted);
+    fused[key] = {d.value, absl::StrJoin(conv_names, " + "),
+                  "LSTM block, gates reordered (i, f, g, o) -> (i, o, f, c)"};
+  }
+
   // Content candidates from the source: every float tensor and every fused weight-norm pair.
   struct Candidate {
     std::string key;  // source name or "X.weight" of a pair
@@ -203,6 +279,9 @@ absl::StatusOr<BindResult> BindConvertedWeights(rt::Session& session, const Chec
   for (const auto& [base, p] : pairs) {
     ASSIGN_OR_RETURN(Tensor f, FuseWeightNorm(*source.Find(p.g), *source.Find(p.v), p.axis));
     by_count[f.num_elements()].push_back({base, true, f});
+  }
+  for (const auto& [key, d] : source_lstm) {
+    by_count[d.value.num_elements()].push_back({key, true, d.value});
   }
 
   BindResult result;
@@ -247,8 +326,7 @@ absl::StatusOr<BindResult> BindConvertedWeights(rt::Session& session, const Chec
         for (bool transpose : {false, true}) {
           if (transpose && !(c.value.rank() == 2 && init.rank() == 2 &&
                              c.value.shape()[0] == init.shape()[1] &&
-                             c.value.shape()[1] == init.shape()[0] &&
-                             c.value.shape()[0] != c.value.shape()[1])) {
+                             c.value.shape()[1] == init.shape()[0])) {
             continue;
           }
           ASSIGN_OR_RETURN(Tensor shaped, shape_like(c.value, init.shape(), transpose));
@@ -269,7 +347,7 @@ absl::StatusOr<BindResult> BindConvertedWeights(rt::Session& session, const Chec
           RETURN_IF_ERROR(session.ReplaceInitializer(name, t));
           result.bound.push_back(
               {name, rec->second.converted,
-               absl::StrCat("content: ", c.is_pair ? "fused weight norm of " : "source ", c.key,
+               absl::StrCat("content: ", c.is_pair ? "derived " : "source ", c.key,
                             match->second ? " (transposed)" : "", "; ", rec->second.how)});
           for (absl::string_view part : absl::StrSplit(rec->second.converted, " + ")) {
             used.insert(std::string(part));
