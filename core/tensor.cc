@@ -17,19 +17,26 @@ std::string ShapeToString(absl::Span<const int64_t> shape) {
 }
 
 absl::StatusOr<int64_t> NumElements(absl::Span<const int64_t> shape) {
-  int64_t n = 1;
+  // Like NumPy, the product of the non-zero dimensions must fit even when a zero makes the
+  // array empty, so every partial product of a valid shape (strides) fits too.
+  int64_t nonzero = 1;
+  bool empty = false;
   for (int64_t d : shape) {
     if (d < 0) {
       return absl::InvalidArgumentError(
           absl::StrCat("negative dimension in shape ", ShapeToString(shape)));
     }
-    if (d != 0 && n > std::numeric_limits<int64_t>::max() / d) {
+    if (d == 0) {
+      empty = true;
+      continue;
+    }
+    if (nonzero > std::numeric_limits<int64_t>::max() / d) {
       return absl::OutOfRangeError(
           absl::StrCat("shape ", ShapeToString(shape), " overflows a 64-bit element count"));
     }
-    n *= d;
+    nonzero *= d;
   }
-  return n;
+  return empty ? 0 : nonzero;
 }
 
 namespace {
@@ -84,12 +91,61 @@ Tensor Tensor::View(DType dtype, Shape shape, std::shared_ptr<const void> keep_a
   return t;
 }
 
+Tensor Tensor::View(DType dtype, Shape shape, std::shared_ptr<const MappedFile> file,
+                    const uint8_t* data, std::vector<int64_t> strides, ByteOrder order) {
+  std::shared_ptr<const void> keep_alive = file;
+  Tensor t = View(dtype, std::move(shape), std::move(keep_alive), data, std::move(strides), order);
+  t.mapped_ = std::move(file);
+  return t;
+}
+
+void Tensor::ReleasePages() const {
+  if (mapped_ == nullptr || owned_ || data_ == nullptr || num_elements_ == 0) return;
+  // The byte extent the view addresses: [lo, hi) relative to data_.
+  int64_t lo = 0, hi = 0;
+  if (strides_.empty() || dtype_ == DType::kQ8_0) {
+    hi = nbytes();
+  } else {
+    const int64_t esize = ElementSize(dtype_);
+    int64_t lo_el = 0, hi_el = 0;
+    for (int i = 0; i < rank(); ++i) {
+      const int64_t span = (shape_[i] - 1) * strides_[i];
+      if (span < 0) {
+        lo_el += span;
+      } else {
+        hi_el += span;
+      }
+    }
+    lo = lo_el * esize;
+    hi = (hi_el + 1) * esize;
+  }
+  // Integer arithmetic: a view whose extent leaves the mapping must not form wild pointers.
+  const uintptr_t base = reinterpret_cast<uintptr_t>(mapped_->data());
+  const uintptr_t start = reinterpret_cast<uintptr_t>(data_);
+  if (base == 0 || hi <= lo || start < base ||
+      (lo < 0 && static_cast<uintptr_t>(-lo) > start - base)) {
+    return;  // not inside the mapping: nothing this tensor may release
+  }
+  const uint64_t begin = start - base + lo;  // lo <= 0 and checked above
+  if (begin > mapped_->size() || static_cast<uint64_t>(hi - lo) > mapped_->size() - begin) {
+    return;
+  }
+  mapped_->Release(begin, static_cast<uint64_t>(hi - lo));
+}
+
 int64_t Tensor::nbytes() const {
   absl::StatusOr<int64_t> b = StorageBytes(dtype_, num_elements_);
   return b.ok() ? *b : 0;
 }
 
-bool Tensor::is_packed() const {
+bool Tensor::is_aligned() const {
+  const int esize = ElementSize(dtype_);
+  return esize <= 1 || reinterpret_cast<uintptr_t>(data_) % esize == 0;
+}
+
+bool Tensor::is_packed() const { return IsDenseHostOrder() && is_aligned(); }
+
+bool Tensor::IsDenseHostOrder() const {
   if (order_ == ByteOrder::kBig && ElementSize(dtype_) > 1) return false;
   if (strides_.empty()) return true;
   int64_t expected = 1;
@@ -106,6 +162,13 @@ absl::StatusOr<Tensor> Tensor::Contiguous() const {
     return absl::UnimplementedError("strided or byte-swapped q8_0 tensors are not supported");
   }
   Tensor out = Zeros(dtype_, shape_);
+  // Nothing to copy; and with a zero dimension the default strides below could overflow.
+  if (num_elements_ == 0) return out;
+  if (IsDenseHostOrder()) {
+    // Only misaligned: one copy into the (aligned) heap buffer.
+    std::memcpy(out.mutable_data(), data_, static_cast<size_t>(nbytes()));
+    return out;
+  }
   const int esize = ElementSize(dtype_);
   const int r = rank();
   std::vector<int64_t> strides = strides_;

@@ -4,13 +4,26 @@
 // cheap handle (shared_ptr to the storage's keep-alive object), so copying a Tensor never copies
 // data. Views may carry element strides (PyTorch's non-contiguous tensors) and a byte order other
 // than the host's (big-endian .npy or PyTorch files); Contiguous() materializes both into a
-// packed, little-endian owned tensor.
+// packed, little-endian owned tensor. Views may also be unaligned (NumPy's np.savez and
+// safetensors place data at arbitrary offsets): such a view is not packed, and Contiguous() makes
+// an aligned owned copy, so data_as<T>() on a packed tensor is always safe.
+//
+// A view made with the MappedFile overload of View() can give its pages back to the kernel once
+// the caller is done with them (ReleasePages()), which keeps streaming conversions and
+// layer-by-layer diffs of large files at about one tensor of resident memory.
 //
 // Example:
 //   Tensor t = Tensor::Zeros(DType::kF32, {2, 3});
 //   t.mutable_data_as<float>()[4] = 1.5f;
 //   ASSIGN_OR_RETURN(Tensor h, Cast(t, DType::kF16));
 //   ASSIGN_OR_RETURN(std::vector<double> values, ToDoubleVector(h));
+//
+// Example (streaming over a mapped file):
+//   for (const NamedTensor& nt : ckpt.tensors) {
+//     ASSIGN_OR_RETURN(Tensor c, nt.tensor.Contiguous());
+//     ... read c.data_as<float>() ...
+//     nt.tensor.ReleasePages();  // no-op for owned tensors
+//   }
 #ifndef TENSORPORT_CORE_TENSOR_H_
 #define TENSORPORT_CORE_TENSOR_H_
 
@@ -22,6 +35,7 @@
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
 #include "core/dtype.h"
+#include "core/mapped_file.h"
 
 namespace tp {
 
@@ -31,7 +45,8 @@ enum class ByteOrder : uint8_t { kLittle, kBig };
 
 // "[2, 3, 4]"; "[]" for a scalar.
 std::string ShapeToString(absl::Span<const int64_t> shape);
-// Product of dims; fails on negative dims or overflow.
+// Product of dims; fails on negative dims or when the product of the non-zero dims overflows
+// (as NumPy does: an empty array may not have absurd other dims).
 absl::StatusOr<int64_t> NumElements(absl::Span<const int64_t> shape);
 
 class Tensor {
@@ -47,6 +62,11 @@ class Tensor {
   static Tensor View(DType dtype, Shape shape, std::shared_ptr<const void> keep_alive,
                      const uint8_t* data, std::vector<int64_t> strides = {},
                      ByteOrder order = ByteOrder::kLittle);
+  // Same, for a view into a memory-mapped file: `file` keeps the mapping alive and lets
+  // ReleasePages() drop the view's pages. `data` must point into `file`'s mapping.
+  static Tensor View(DType dtype, Shape shape, std::shared_ptr<const MappedFile> file,
+                     const uint8_t* data, std::vector<int64_t> strides = {},
+                     ByteOrder order = ByteOrder::kLittle);
 
   DType dtype() const { return dtype_; }
   const Shape& shape() const { return shape_; }
@@ -58,8 +78,19 @@ class Tensor {
   ByteOrder byte_order() const { return order_; }
   bool is_view() const { return !owned_; }
 
-  // Packed row-major layout in host (little-endian) order: data() can be read directly.
+  // Packed row-major layout in host (little-endian) order, with data() aligned to the element
+  // size: data() can be read directly as the element type.
   bool is_packed() const;
+  // data() is a multiple of the element size (always true for 1-byte types and q8_0).
+  bool is_aligned() const;
+
+  // The mapped file this tensor views (null for owned tensors and views made without one).
+  const MappedFile* mapped_file() const { return mapped_.get(); }
+  // Tells the kernel this tensor's bytes will not be read again soon, so the whole pages they
+  // span leave the resident set (pages shared with neighbouring data at either end are kept).
+  // The data stays valid: a later read faults the pages back in from the file. A no-op for owned
+  // tensors and for views made without a MappedFile.
+  void ReleasePages() const;
 
   // First byte of the tensor. For a tensor that is not packed, elements must be addressed with
   // strides(); most callers want Contiguous() first.
@@ -90,7 +121,11 @@ class Tensor {
   int64_t num_elements_ = 0;
   bool owned_ = true;
   std::shared_ptr<const void> keep_alive_;
+  std::shared_ptr<const MappedFile> mapped_;  // set by the MappedFile overload of View()
   const uint8_t* data_ = nullptr;
+
+  // Row-major (or no strides) in host byte order, ignoring alignment.
+  bool IsDenseHostOrder() const;
 };
 
 // Element-wise conversion to `to` (f32/f16/bf16/f64/ints/bool, and q8_0 quantize/dequantize).

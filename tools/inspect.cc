@@ -1,9 +1,11 @@
 #include "tools/inspect.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -59,7 +61,14 @@ std::string ResolveUserPath(const std::string& path) {
 absl::Status Inspect(const std::string& path, const InspectOptions& options, std::ostream& out) {
   ReadOptions read_options;
   read_options.select = options.select;
-  ASSIGN_OR_RETURN(Checkpoint ckpt, ReadCheckpoint(path, options.format, read_options));
+  absl::StatusOr<Checkpoint> read = ReadCheckpoint(path, options.format, read_options);
+  if (!read.ok()) {
+    // Every error line names the file, even where the reader's message does not (an unknown
+    // --format id, for example).
+    if (absl::StrContains(read.status().message(), path)) return read.status();
+    return absl::Status(read.status().code(), absl::StrCat(path, ": ", read.status().message()));
+  }
+  Checkpoint ckpt = *std::move(read);
 
   std::vector<TensorStats> stats(ckpt.tensors.size());
   int64_t total_bytes = 0;

@@ -31,7 +31,12 @@ int main(int argc, char** argv) {
   options.select = absl::GetFlag(FLAGS_select);
   absl::Status status = tp::Inspect(tp::ResolveUserPath(args[1]), options, std::cout);
   if (!status.ok()) {
-    std::cerr << "inspect: " << status.message() << "\n";
+    // Exactly one line, whatever bytes a malformed file put into the message.
+    std::string line(status.message());
+    for (char& c : line) {
+      if (c == '\n' || c == '\r') c = ' ';
+    }
+    std::cerr << "inspect: " << line << "\n";
     return 2;
   }
   return 0;

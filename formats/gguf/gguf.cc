@@ -99,14 +99,22 @@ class Parser {
       ASSIGN_OR_RETURN(uint32_t type, r_.Read<uint32_t>(absl::StrCat(what, " value type")));
       ASSIGN_OR_RETURN(MetaValue value, ReadValue(type, what, 0));
       if (key == "general.alignment") {
-        if (!value.is_integer() || value.AsDouble() <= 0 ||
-            !IsPowerOfTwo(static_cast<uint64_t>(value.AsDouble()))) {
+        // Integer fields directly: a u64 near 2^64 does not survive a trip through double.
+        const bool is_unsigned = value.type == MetaValue::Type::kU8 ||
+                                 value.type == MetaValue::Type::kU16 ||
+                                 value.type == MetaValue::Type::kU32 ||
+                                 value.type == MetaValue::Type::kU64;
+        const uint64_t a = !value.is_integer() ? 0
+                           : is_unsigned       ? value.u
+                           : value.i > 0       ? static_cast<uint64_t>(value.i)
+                                               : 0;
+        if (a == 0 || !IsPowerOfTwo(a)) {
           return absl::InvalidArgumentError(absl::StrCat(source_, ": general.alignment is ",
                                                          value.ToString(), " (",
                                                          MetaTypeName(value.type),
                                                          "), expected a power of two"));
         }
-        alignment = static_cast<uint64_t>(value.AsDouble());
+        alignment = a;
       }
       ckpt.metadata.emplace_back(std::move(key), std::move(value));
     }

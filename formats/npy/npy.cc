@@ -165,10 +165,6 @@ class HeaderParser {
   size_t pos_ = 0;
 };
 
-bool IsAligned(const void* p, int alignment) {
-  return alignment <= 1 || reinterpret_cast<uintptr_t>(p) % alignment == 0;
-}
-
 }  // namespace
 
 bool LooksLikeNpy(absl::string_view head) { return absl::StartsWith(head, kMagic); }
@@ -274,20 +270,33 @@ absl::StatusOr<NpyHeader> ParseNpyHeader(absl::string_view bytes, const std::str
   return h;
 }
 
-absl::StatusOr<Tensor> ParseNpy(absl::string_view bytes, std::shared_ptr<const void> keep_alive,
-                                const std::string& source) {
+namespace {
+
+// One of `keep_alive` / `file` is set; views made with `file` can release their pages.
+absl::StatusOr<Tensor> ParseNpyImpl(absl::string_view bytes, std::shared_ptr<const void> keep_alive,
+                                    std::shared_ptr<const MappedFile> file,
+                                    const std::string& source) {
   ASSIGN_OR_RETURN(NpyHeader h, ParseNpyHeader(bytes, source));
   const uint8_t* data = reinterpret_cast<const uint8_t*>(bytes.data()) + h.data_offset;
+  if (file != nullptr && (bytes.data() < file->bytes().data() ||
+                          bytes.data() + bytes.size() > file->bytes().data() + file->size())) {
+    file = nullptr;  // not inside the mapping (a caller's mistake): keep it alive, never release
+  }
+  auto view = [&](std::vector<int64_t> strides, ByteOrder order) {
+    if (file != nullptr) {
+      return Tensor::View(h.dtype, h.shape, file, data, std::move(strides), order);
+    }
+    return Tensor::View(h.dtype, h.shape, keep_alive, data, std::move(strides), order);
+  };
   const int esize = ElementSize(h.dtype);
   const bool swap = h.order == ByteOrder::kBig && esize > 1;
-  const bool fortran = h.fortran_order && h.shape.size() > 1;
+  // An empty Fortran array has no layout to apply (and its partial stride products could
+  // overflow: only the full product, zero, was checked).
+  const bool fortran = h.fortran_order && h.shape.size() > 1 && h.data_bytes > 0;
   if (!swap && !fortran) {
-    if (IsAligned(data, esize)) {
-      return Tensor::View(h.dtype, h.shape, std::move(keep_alive), data);
-    }
-    // Unaligned data (hand-made headers): copy so callers can read elements directly.
-    return Tensor::FromBytes(h.dtype, h.shape,
-                             absl::string_view(reinterpret_cast<const char*>(data), h.data_bytes));
+    // Zero-copy even when the data is misaligned (np.savez places entries anywhere): such a view
+    // is not packed, and Contiguous() makes the aligned copy only when a caller needs one.
+    return view({}, ByteOrder::kLittle);
   }
   std::vector<int64_t> strides;
   if (fortran) {
@@ -299,9 +308,23 @@ absl::StatusOr<Tensor> ParseNpy(absl::string_view bytes, std::shared_ptr<const v
     }
   }
   // Contiguous() reads element by element with memcpy, so alignment does not matter here.
-  Tensor view = Tensor::View(h.dtype, h.shape, std::move(keep_alive), data, std::move(strides),
-                             h.order);
-  return view.Contiguous();
+  const Tensor raw = view(std::move(strides), h.order);
+  absl::StatusOr<Tensor> packed = raw.Contiguous();
+  raw.ReleasePages();  // the file's copy of a converted array is not read again
+  return packed;
+}
+
+}  // namespace
+
+absl::StatusOr<Tensor> ParseNpy(absl::string_view bytes, std::shared_ptr<const void> keep_alive,
+                                const std::string& source) {
+  return ParseNpyImpl(bytes, std::move(keep_alive), nullptr, source);
+}
+
+absl::StatusOr<Tensor> ParseNpy(absl::string_view bytes, std::shared_ptr<const MappedFile> file,
+                                const std::string& source) {
+  std::shared_ptr<const void> keep_alive = file;
+  return ParseNpyImpl(bytes, std::move(keep_alive), std::move(file), source);
 }
 
 absl::StatusOr<std::string> NpyHeaderBytes(DType dtype, const Shape& shape,

@@ -9,10 +9,12 @@
 //
 // Supported descriptors: '<f2' '<f4' '<f8' '|i1' '<i2' '<i4' '<i8' '|u1' '|b1' and their
 // big-endian ('>') or native ('=') forms. Reading maps the file and returns a view into it when the
-// data is little-endian, C-ordered and aligned; big-endian and Fortran-ordered data are converted
-// into an owned, packed row-major tensor. Every header field is checked against the file size
-// before anything is allocated. Writing emits version 1.0 (2.0 for headers over 64 KiB) with the
-// data aligned to 64 bytes, like NumPy; bf16 and q8_0 have no NumPy dtype and are refused.
+// data is little-endian and C-ordered, aligned or not (a misaligned view is not packed;
+// Contiguous() copies it); big-endian and Fortran-ordered data are converted into an owned,
+// packed row-major tensor. Views can drop their pages with Tensor::ReleasePages(). Every header
+// field is checked against the file size before anything is allocated. Writing emits version 1.0
+// (2.0 for headers over 64 KiB) with the data aligned to 64 bytes, like NumPy; bf16 and q8_0 have
+// no NumPy dtype and are refused.
 //
 // Example:
 //   ASSIGN_OR_RETURN(Tensor t, ReadNpyFile("weights.npy"));
@@ -27,6 +29,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "core/mapped_file.h"
 #include "core/tensor.h"
 
 namespace tp {
@@ -57,8 +60,14 @@ absl::StatusOr<std::string> NpyDescrFor(DType t);
 absl::StatusOr<NpyHeader> ParseNpyHeader(absl::string_view bytes, const std::string& source);
 
 // Parses a whole .npy image. The result is a view into `bytes` (kept valid by `keep_alive`)
-// when no conversion is needed, otherwise an owned packed tensor.
+// when no conversion is needed, otherwise an owned packed tensor. A view may be misaligned
+// (then it is not packed: use Contiguous() before reading elements).
 absl::StatusOr<Tensor> ParseNpy(absl::string_view bytes, std::shared_ptr<const void> keep_alive,
+                                const std::string& source);
+// Same, for `bytes` inside a mapped file: views can release their pages (Tensor::ReleasePages),
+// and the file's pages of a converted (big-endian or Fortran) array are released after the
+// conversion.
+absl::StatusOr<Tensor> ParseNpy(absl::string_view bytes, std::shared_ptr<const MappedFile> file,
                                 const std::string& source);
 
 // The complete header (magic through padding newline) for a packed little-endian array of `dtype`

@@ -2,8 +2,10 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <map>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -127,7 +129,11 @@ TEST(NpyTest, FixturesMatchNumPy) {
     }
     EXPECT_EQ(DTypeName(t.dtype()), e.dtype);
     EXPECT_EQ(t.shape(), e.shape);
-    EXPECT_TRUE(t.is_packed());  // big-endian and Fortran data are converted on read
+    // Big-endian and Fortran data are converted on read; the rest are views, possibly misaligned
+    // (np.savez), and then not packed until Contiguous().
+    EXPECT_TRUE(t.strides().empty());
+    EXPECT_EQ(t.byte_order(), ByteOrder::kLittle);
+    EXPECT_EQ(t.is_packed(), t.is_aligned());
     EXPECT_EQ(PackedBytes(t), e.bytes);
     ++checked;
   }
@@ -139,25 +145,57 @@ TEST(NpyTest, LittleEndianDataIsAViewIntoTheFile) {
   absl::StatusOr<Tensor> t = ReadNpyFile(Fixture("f32.npy"));
   ASSERT_TRUE(t.ok()) << t.status();
   EXPECT_TRUE(t->is_view());
-  // np.savez leaves array data at unaligned offsets (copied on read); our writer aligns stored
-  // entries to 64 bytes, so what it writes reads back as views.
+  // np.savez leaves array data at misaligned offsets: still views (no copy on read), not packed
+  // where misaligned, and Contiguous() gives an aligned copy of the same bytes.
   absl::StatusOr<Checkpoint> z = ReadNpzFile(Fixture("stored.npz"));
   ASSERT_TRUE(z.ok()) << z.status();
+  int misaligned = 0;
+  for (const NamedTensor& t : z->tensors) {
+    // The fixture's Fortran-ordered "mid.layer" and big-endian "half" are converted on read.
+    const bool converted = t.name == "mid.layer" || t.name == "half";
+    EXPECT_EQ(t.tensor.is_view(), !converted) << t.name;
+    EXPECT_EQ(t.tensor.mapped_file() != nullptr, !converted) << t.name;
+    if (converted || t.tensor.is_aligned()) continue;
+    ++misaligned;
+    EXPECT_FALSE(t.tensor.is_packed()) << t.name;
+    absl::StatusOr<Tensor> c = t.tensor.Contiguous();
+    ASSERT_TRUE(c.ok()) << c.status();
+    EXPECT_FALSE(c->is_view());
+    EXPECT_TRUE(c->is_packed());
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(c->data()) % ElementSize(c->dtype()), 0u);
+    EXPECT_EQ(0, std::memcmp(c->data(), t.tensor.data(), c->nbytes())) << t.name;
+  }
+  EXPECT_GT(misaligned, 0);  // the fixture must exercise the misaligned path
+  // Our writer aligns stored entries to 64 bytes, so what it writes reads back as packed views.
   const std::string ours = TempPath("views.npz");
   ASSERT_TRUE(WriteNpzFile(ours, z->tensors).ok());
   absl::StatusOr<Checkpoint> back = ReadNpzFile(ours);
   ASSERT_TRUE(back.ok()) << back.status();
   for (const NamedTensor& t : back->tensors) {
     EXPECT_TRUE(t.tensor.is_view()) << t.name;
+    EXPECT_TRUE(t.tensor.is_packed()) << t.name;
     EXPECT_EQ(reinterpret_cast<uintptr_t>(t.tensor.data()) % 64, 0u) << t.name;
   }
   // Converted on read: owned.
   absl::StatusOr<Tensor> be = ReadNpyFile(Fixture("be_f32.npy"));
   ASSERT_TRUE(be.ok()) << be.status();
   EXPECT_FALSE(be->is_view());
+  // A hand-made header leaves f64 data misaligned: a view, not packed, copied by Contiguous().
   absl::StatusOr<Tensor> odd = ReadNpyFile(Fixture("unaligned_f64.npy"));
   ASSERT_TRUE(odd.ok()) << odd.status();
-  EXPECT_EQ(reinterpret_cast<uintptr_t>(odd->data()) % 8, 0u);
+  EXPECT_TRUE(odd->is_view());
+  EXPECT_NE(reinterpret_cast<uintptr_t>(odd->data()) % 8, 0u);
+  EXPECT_FALSE(odd->is_packed());
+  absl::StatusOr<Tensor> odd_packed = odd->Contiguous();
+  ASSERT_TRUE(odd_packed.ok()) << odd_packed.status();
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(odd_packed->data()) % 8, 0u);
+  // Deflated entries are inflated into heap buffers: nothing of the file to release.
+  absl::StatusOr<Checkpoint> deflated = ReadNpzFile(Fixture("compressed.npz"));
+  ASSERT_TRUE(deflated.ok()) << deflated.status();
+  for (const NamedTensor& t : deflated->tensors) {
+    EXPECT_EQ(t.tensor.mapped_file(), nullptr) << t.name;
+    t.tensor.ReleasePages();  // a no-op
+  }
 }
 
 TEST(NpyTest, HeaderSizesBeyondTheFileFailWithoutAllocating) {
@@ -215,6 +253,48 @@ TEST(NpyTest, MalformedHeadersFail) {
     absl::StatusOr<Tensor> t = ReadNpyFile(path);
     ASSERT_FALSE(t.ok()) << name;
     EXPECT_TRUE(absl::StartsWith(t.status().message(), path)) << t.status();
+  }
+}
+
+// Found by tools/fuzz/npy.sh: an empty array whose other dimensions are huge. NumPy 1.24 refuses
+// np.empty(shape) for the first two shapes ("array is too big": the non-zero dims overflow) and
+// accepts the third as an empty array; in every layout we must agree and never form the
+// overflowing stride products.
+TEST(NpyTest, EmptyArraysWithHugeDimensionsInEveryLayout) {
+  struct Case {
+    const char* shape;
+    bool ok;
+  };
+  for (const char* descr : {"<f4", ">f4", ">f8", "|u1"}) {
+    for (const char* fortran : {"False", "True"}) {
+      for (const Case& c : {Case{"(0, 99511627776, 17776, 109987776)", false},
+                            Case{"(99511627776, 109987776, 777776, 0)", false},
+                            Case{"(99511627776, 0, 92681)", true}}) {
+        const std::string dict = absl::StrCat("{'descr': '", descr, "', 'fortran_order': ",
+                                              fortran, ", 'shape': ", c.shape, ", }\n");
+        std::string bytes("\x93NUMPY\x01\x00", 8);
+        bytes.push_back(static_cast<char>(dict.size() & 0xff));
+        bytes.push_back(static_cast<char>(dict.size() >> 8));
+        bytes += dict;
+        auto owned = std::make_shared<std::string>(bytes);
+        SCOPED_TRACE(dict);
+        absl::StatusOr<Tensor> t = ParseNpy(*owned, owned, "empty.npy");
+        if (!c.ok) {
+          ASSERT_FALSE(t.ok());
+          EXPECT_EQ(t.status().code(), absl::StatusCode::kInvalidArgument) << t.status();
+          EXPECT_TRUE(absl::StrContains(t.status().message(), "too large")) << t.status();
+          continue;
+        }
+        ASSERT_TRUE(t.ok()) << t.status();
+        EXPECT_EQ(t->num_elements(), 0);
+        // The header's dimensions as written: "(a, b)" -> "[a, b]".
+        EXPECT_EQ(ShapeToString(t->shape()),
+                  absl::StrCat("[", absl::StripSuffix(absl::StripPrefix(c.shape, "("), ")"), "]"));
+        absl::StatusOr<Tensor> packed = t->Contiguous();
+        ASSERT_TRUE(packed.ok()) << packed.status();
+        EXPECT_EQ(packed->nbytes(), 0);
+      }
+    }
   }
 }
 

@@ -48,9 +48,14 @@ absl::StatusOr<Checkpoint> ReadNpzFile(const std::string& path) {
           absl::StrCat(path, ": entry ", Quoted(e.name), " appears twice; expected unique names"));
     }
     ASSIGN_OR_RETURN(ZipData data, zip->Read(e));
-    ASSIGN_OR_RETURN(Tensor t, ParseNpy(data.bytes(), data.keep_alive(),
-                                        absl::StrCat(path, ": entry ", Quoted(e.name))));
-    ckpt.tensors.push_back({name, std::move(t)});
+    const std::string source = absl::StrCat(path, ": entry ", Quoted(e.name));
+    // Stored entries are views into the mapping (aligned or not) that can release their pages;
+    // deflated entries were inflated into an owned buffer.
+    absl::StatusOr<Tensor> t = data.mapped_file() != nullptr
+                                   ? ParseNpy(data.bytes(), data.mapped_file(), source)
+                                   : ParseNpy(data.bytes(), data.keep_alive(), source);
+    RETURN_IF_ERROR(t.status());
+    ckpt.tensors.push_back({name, *std::move(t)});
   }
   return ckpt;
 }

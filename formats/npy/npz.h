@@ -3,14 +3,20 @@
 //
 // Reading keeps the archive's entry order (for a dump, its layer order) and names each array by
 // its entry name without ".npy". Arrays in stored entries are views into the mapped archive when
-// their data is little-endian, C-ordered and aligned; deflated entries are inflated (with their
-// size and CRC-32 checked) into owned buffers. Entries that are not .npy files are skipped with a
+// their data is little-endian and C-ordered, even at the misaligned offsets np.savez leaves (such
+// a view is not packed; Contiguous() copies it), and they can drop their pages once used
+// (Tensor::ReleasePages), so a pass over a large dump stays near one tensor of memory. Deflated
+// entries are inflated (with their size and CRC-32 checked) into owned buffers as they are read. Entries that are not .npy files are skipped with a
 // warning. Writing streams one entry per tensor through ZipWriter (ZIP64 when needed), stored by
 // default with the array data aligned to 64 bytes, or deflated on request.
 //
 // Example:
 //   ASSIGN_OR_RETURN(Checkpoint dump, ReadNpzFile("layers.npz"));
-//   for (const NamedTensor& t : dump.tensors) { ... t.name, t.tensor ... }
+//   for (const NamedTensor& t : dump.tensors) {
+//     ASSIGN_OR_RETURN(Tensor c, t.tensor.Contiguous());
+//     ... t.name, c.data_as<float>() ...
+//     t.tensor.ReleasePages();
+//   }
 //   RETURN_IF_ERROR(WriteNpzFile("copy.npz", dump.tensors, {.compress = true}));
 #ifndef TENSORPORT_FORMATS_NPY_NPZ_H_
 #define TENSORPORT_FORMATS_NPY_NPZ_H_

@@ -324,6 +324,7 @@ absl::StatusOr<ZipData> ZipReader::Read(const ZipEntry& entry, bool verify_crc) 
   if (entry.method == 0) {
     out.bytes_ = raw;
     out.keep_alive_ = file_;
+    out.mapped_file_ = file_;
     if (verify_crc) {
       const uint32_t crc = Crc32(0, raw);
       if (crc != entry.crc32) {

@@ -55,11 +55,15 @@ class ZipData {
  public:
   absl::string_view bytes() const { return bytes_; }
   std::shared_ptr<const void> keep_alive() const { return keep_alive_; }
+  // The archive's mapping when bytes() lie in it (stored entries), else null (inflated entries).
+  // Tensor::View takes it so views can release their pages (Tensor::ReleasePages).
+  const std::shared_ptr<const MappedFile>& mapped_file() const { return mapped_file_; }
 
  private:
   friend class ZipReader;
   absl::string_view bytes_;
   std::shared_ptr<const void> keep_alive_;
+  std::shared_ptr<const MappedFile> mapped_file_;
 };
 
 class ZipReader {

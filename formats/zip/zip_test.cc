@@ -98,6 +98,9 @@ TEST(ZipReaderTest, ReadsArchivesWrittenByPythonZipfile) {
         const char* base = (*zip)->file()->bytes().data();
         EXPECT_EQ(data->bytes().data(), base + e.data_offset);
       }
+      // The mapping is handed out exactly when the bytes lie in it (stored entries).
+      EXPECT_EQ(data->mapped_file() == (*zip)->file(), e.method == 0);
+      if (e.method != 0) EXPECT_EQ(data->mapped_file(), nullptr);
     }
     EXPECT_NE((*zip)->Find("a.bin"), nullptr);
     EXPECT_EQ((*zip)->Find("missing"), nullptr);

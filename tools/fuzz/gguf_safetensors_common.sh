@@ -1,6 +1,7 @@
-# Shared by tools/fuzz/gguf.sh and tools/fuzz/safetensors.sh: builds a libFuzzer target with clang 14 (ASan + UBSan) outside
+# Shared by tools/fuzz/gguf.sh, safetensors.sh and onnx.sh: builds a libFuzzer target with clang 14 (ASan + UBSan) outside
 # Bazel and runs it for a short while. Usage (from a format script):
 #   run_fuzzer NAME "SOURCES..." SEED_SCRIPT [SECONDS]
+# FUZZ_EXTRA_FLAGS: more compile/link flags for the target (e.g. ONNX's defines and libraries).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -24,7 +25,8 @@ run_fuzzer() {
   echo "fuzz ${name}: building with ${CXX}" >&2
   # shellcheck disable=SC2086
   "${CXX}" -std=c++17 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-    -I. ${sources} "${CORE_SOURCES[@]}" "${ABSL_LIBS[@]}" -o "${work}/${name}_fuzz"
+    -I. ${FUZZ_EXTRA_FLAGS:-} ${sources} "${CORE_SOURCES[@]}" "${ABSL_LIBS[@]}" \
+    ${FUZZ_EXTRA_LIBS:-} -o "${work}/${name}_fuzz"
   /usr/bin/python3 "${seed_script}" "${work}/seeds" >/dev/null
   echo "fuzz ${name}: running ${seconds} s" >&2
   # -rss_limit_mb: a parser must not allocate far beyond its input; -max_len keeps inputs small.

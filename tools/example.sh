@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# README command 1: set up, then run the main job on a bundled example: inspect a small PyTorch
+# vocoder checkpoint, convert it to GGUF with the hifigan preset, check the converted weights, then
+# run the model with them and diff every layer against the PyTorch reference dump.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/setup.sh
+bazel build --color=no --curses=no //tools:inspect //convert:convert //verify:verify 2>&1 | tail -n 1
+
+model=reference_dumps/vocoder
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+bold=""; plain=""
+if [[ -t 1 ]]; then bold=$'\033[1m'; plain=$'\033[0m'; fi
+step() { printf '\n%s== %s%s\n$ %s\n' "$bold" "$1" "$plain" "${*:2}"; "${@:2}"; }
+
+step "1. What the checkpoint holds" \
+  bazel-bin/tools/inspect "$model/checkpoint.pt"
+step "2. Convert to GGUF (weight norm fused, declared by the hifigan preset)" \
+  bazel-bin/convert/convert --preset hifigan --out-type f32 "$model/checkpoint.pt" "$out/vocoder.gguf"
+step "3. Check every converted tensor against its source (weights diff)" \
+  bazel-bin/verify/verify --weights "$out/vocoder.gguf" --source "$model/checkpoint.pt" --schema hifigan
+step "4. Run the ONNX export with the converted weights and diff every layer against PyTorch's dump" \
+  bazel-bin/verify/verify --layer-diff --model "$model/model.onnx" --inputs "$model/inputs.npz" \
+  --reference "$model/reference.npz" --weights "$out/vocoder.gguf" --source "$model/checkpoint.pt" \
+  --schema hifigan --device cpu
