@@ -6,15 +6,16 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "convert/page_release.h"
 #include "convert/schema_loader.h"
 #include "core/output_file.h"
 #include "core/status_macros.h"
+#include "core/tensor.h"
 #include "formats/registry.h"
 
 namespace tp {
@@ -237,12 +238,20 @@ absl::Status RunConvert(const ConvertOptions& options, std::ostream& out) {
   int64_t total = 0;
   for (const PlannedOutput& o : plan.outputs()) total += o.bytes;
   Progress progress(total, ::isatty(STDERR_FILENO) && total > (int64_t{64} << 20));
-  const InputPages pages = InputPages::Find(options.input);
   const std::vector<TensorSpec> specs = plan.Specs();
+  // A source tensor may feed several outputs (a fused qkv split three ways, shared storages):
+  // its pages are given back once the last output reading it is written. Views of the same
+  // bytes share a first byte, which is the key. Owned sources make ReleasePages() a no-op.
+  std::map<const uint8_t*, size_t> last_reader;
+  for (size_t i = 0; i < plan.outputs().size(); ++i) {
+    for (const Tensor& t : plan.SourceTensors(i)) last_reader[t.data()] = i;
+  }
   int64_t previous = -1;
   auto release = [&](int64_t i) {
     if (i < 0) return;
-    for (const Tensor& t : plan.SourceTensors(i)) pages.Release(t);
+    for (const Tensor& t : plan.SourceTensors(i)) {
+      if (last_reader[t.data()] == static_cast<size_t>(i)) t.ReleasePages();
+    }
     progress.Add(plan.outputs()[i].bytes);
   };
   TensorProducer produce = [&](size_t i) -> absl::StatusOr<Tensor> {

@@ -65,7 +65,9 @@ class Parser {
  public:
   Parser(absl::string_view bytes, const std::string& source) : r_(bytes, source), source_(source) {}
 
+  // One of `keep_alive` / `file` is set; views made with `file` can release their pages.
   absl::StatusOr<Checkpoint> Parse(std::shared_ptr<const void> keep_alive,
+                                   std::shared_ptr<const MappedFile> file,
                                    absl::string_view bytes) {
     ASSIGN_OR_RETURN(uint32_t magic, r_.Read<uint32_t>("magic"));
     if (magic != kGgufMagic) {
@@ -195,7 +197,9 @@ class Parser {
       }
       const uint8_t* data =
           reinterpret_cast<const uint8_t*>(bytes.data()) + data_start + info.offset;
-      ckpt.tensors[t].tensor = Tensor::View(info.dtype, info.shape, keep_alive, data);
+      ckpt.tensors[t].tensor = file != nullptr
+                                   ? Tensor::View(info.dtype, info.shape, file, data)
+                                   : Tensor::View(info.dtype, info.shape, keep_alive, data);
     }
     return ckpt;
   }
@@ -380,7 +384,7 @@ absl::StatusOr<DType> DTypeForGgml(uint32_t ggml_type) {
 absl::StatusOr<Checkpoint> ParseGguf(absl::string_view bytes, std::shared_ptr<const void> keep_alive,
                                      const std::string& source) {
   Parser parser(bytes, source);
-  return parser.Parse(std::move(keep_alive), bytes);
+  return parser.Parse(std::move(keep_alive), nullptr, bytes);
 }
 
 absl::StatusOr<Checkpoint> ReadGguf(const std::string& path, const ReadOptions& options) {
@@ -389,7 +393,9 @@ absl::StatusOr<Checkpoint> ReadGguf(const std::string& path, const ReadOptions& 
         path, ": --select \"", options.select, "\" applies to PyTorch checkpoints, not GGUF"));
   }
   ASSIGN_OR_RETURN(std::shared_ptr<const MappedFile> file, MappedFile::Open(path));
-  return ParseGguf(file->bytes(), file, path);
+  const absl::string_view bytes = file->bytes();
+  Parser parser(bytes, path);
+  return parser.Parse(nullptr, std::move(file), bytes);
 }
 
 absl::Status WriteGguf(const std::string& path, const Metadata& metadata,

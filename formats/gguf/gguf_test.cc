@@ -113,7 +113,15 @@ TEST(GgufTest, ReadsIndependentlyWrittenFiles) {
     ASSERT_TRUE(ckpt.ok()) << ckpt.status();
     EXPECT_EQ(ckpt->format, "gguf");
     ExpectMatches(*ckpt, LoadJson(absl::StrCat(kDir, name, "_expected.json")));
-    for (const NamedTensor& t : ckpt->tensors) EXPECT_TRUE(t.tensor.is_view());
+    for (const NamedTensor& t : ckpt->tensors) {
+      EXPECT_TRUE(t.tensor.is_view()) << t.name;
+      // Views record the mapping, so a streaming caller can give their pages back.
+      ASSERT_NE(t.tensor.mapped_file(), nullptr) << t.name;
+      EXPECT_EQ(t.tensor.mapped_file()->path(), path) << t.name;
+    }
+    // Releasing pages only drops them from the resident set: the values read back unchanged.
+    for (const NamedTensor& t : ckpt->tensors) t.tensor.ReleasePages();
+    ExpectMatches(*ckpt, LoadJson(absl::StrCat(kDir, name, "_expected.json")));
   }
 }
 

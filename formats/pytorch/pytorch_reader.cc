@@ -29,31 +29,30 @@ constexpr char kLegacyMagic[] = "\x6c\xfc\x9c\x46\xf9\x20\x6a\xa8\x50\x19";
 constexpr int64_t kLegacyProtocolVersion = 1001;
 constexpr int kMaxDepth = 200;
 
-// Where a storage's bytes are.
+// Where a storage's bytes are. Storages of stored zip entries and of legacy files lie in the
+// mapping (`file` set: their views can release their pages); a deflated entry was inflated into
+// an owned buffer that `keep_alive` holds.
 struct StorageData {
   const uint8_t* data = nullptr;
   uint64_t bytes = 0;
   std::shared_ptr<const void> keep_alive;
+  std::shared_ptr<const MappedFile> file;
 };
 
-// Tensor element reads (core/tensor.cc) go through typed pointers, so storages must be aligned to
-// their element size. torch.save's zip entries are (64-byte records); legacy files and zips from
-// other writers need not be, and only those storages are copied into an aligned buffer.
+// Storages are never copied, not even misaligned ones (legacy files and zips from other writers
+// place data anywhere): a misaligned view is not packed, and Tensor::Contiguous() makes the
+// aligned copy of one tensor only when a caller needs it.
 StorageData MakeStorage(const uint8_t* data, uint64_t bytes, std::shared_ptr<const void> keep_alive,
-                        DType dtype) {
+                        std::shared_ptr<const MappedFile> file) {
   StorageData sd;
-  const uintptr_t align = static_cast<uintptr_t>(ElementSize(dtype));
-  if (align <= 1 || reinterpret_cast<uintptr_t>(data) % align == 0) {
-    sd.data = data;
-    sd.bytes = bytes;
-    sd.keep_alive = std::move(keep_alive);
-    return sd;
-  }
-  auto copy = std::make_shared<std::vector<uint64_t>>((bytes + 7) / 8);
-  if (bytes > 0) std::memcpy(copy->data(), data, bytes);
-  sd.data = reinterpret_cast<const uint8_t*>(copy->data());
+  sd.data = data;
   sd.bytes = bytes;
-  sd.keep_alive = std::move(copy);
+  if (file != nullptr && (data < file->data() || bytes > file->size() ||
+                          static_cast<uint64_t>(data - file->data()) > file->size() - bytes)) {
+    file = nullptr;  // not inside the mapping: keep it alive, never release its pages
+  }
+  sd.keep_alive = std::move(keep_alive);
+  sd.file = std::move(file);
   return sd;
 }
 
@@ -324,7 +323,9 @@ class Flattener {
     }
     const uint8_t* base = data.data + (s.storage_offset + t.storage_offset) * esize;
     out_->tensors.push_back(
-        {name, Tensor::View(s.dtype, t.shape, data.keep_alive, base, t.strides, order_)});
+        {name, data.file != nullptr
+                   ? Tensor::View(s.dtype, t.shape, data.file, base, t.strides, order_)
+                   : Tensor::View(s.dtype, t.shape, data.keep_alive, base, t.strides, order_)});
     return absl::OkStatus();
   }
 
@@ -436,7 +437,7 @@ absl::StatusOr<Checkpoint> ReadZip(const std::string& path,
     ASSIGN_OR_RETURN(ZipData d, zip->Read(*entry));
     storages.emplace(s->storage_key,
                      MakeStorage(reinterpret_cast<const uint8_t*>(d.bytes().data()),
-                                 d.bytes().size(), d.keep_alive(), s->dtype));
+                                 d.bytes().size(), d.keep_alive(), d.mapped_file()));
     return s;
   };
   ASSIGN_OR_RETURN(std::unique_ptr<PickleResult> result, RunPickle(pkl_data.bytes(), popts));
@@ -530,7 +531,7 @@ absl::StatusOr<Checkpoint> ReadLegacy(const std::string& path,
     const uint64_t offset_before = reader.offset();
     RETURN_IF_ERROR(reader.Skip(count * esize, absl::StrCat("storage \"", key, "\" data")));
     StorageData sd =
-        MakeStorage(file->data() + offset_before, count * esize, file, it->second->dtype);
+        MakeStorage(file->data() + offset_before, count * esize, file, file);
     if (!storages.emplace(key, std::move(sd)).second) {
       return absl::InvalidArgumentError(absl::StrCat(path, ": legacy storage key \"", key,
                                                      "\" is listed twice"));

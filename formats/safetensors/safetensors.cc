@@ -148,11 +148,12 @@ std::string MetadataString(const MetaValue& v) {
   }
 }
 
-}  // namespace
-
-absl::StatusOr<Checkpoint> ParseSafetensors(absl::string_view bytes,
-                                            std::shared_ptr<const void> keep_alive,
-                                            const std::string& source) {
+// One of `keep_alive` / `file` is set; views made with `file` (ReadSafetensors: the bytes are the
+// whole mapping) can release their pages.
+absl::StatusOr<Checkpoint> ParseSafetensorsImpl(absl::string_view bytes,
+                                                std::shared_ptr<const void> keep_alive,
+                                                std::shared_ptr<const MappedFile> file,
+                                                const std::string& source) {
   ByteReader r(bytes, source);
   ASSIGN_OR_RETURN(uint64_t header_size, r.Read<uint64_t>("header length"));
   if (header_size > kSafetensorsMaxHeaderBytes) {
@@ -238,10 +239,22 @@ absl::StatusOr<Checkpoint> ParseSafetensors(absl::string_view bytes,
   const uint8_t* base = reinterpret_cast<const uint8_t*>(bytes.data()) + data_start;
   ckpt.tensors.reserve(entries.size());
   for (Entry& e : entries) {
+    // Entries sit at any byte offset (the header length is arbitrary): misaligned views are not
+    // packed, and Contiguous() copies them when a caller needs typed reads.
     ckpt.tensors.push_back(
-        {std::move(e.name), Tensor::View(e.dtype, std::move(e.shape), keep_alive, base + e.begin)});
+        {std::move(e.name),
+         file != nullptr ? Tensor::View(e.dtype, std::move(e.shape), file, base + e.begin)
+                         : Tensor::View(e.dtype, std::move(e.shape), keep_alive, base + e.begin)});
   }
   return ckpt;
+}
+
+}  // namespace
+
+absl::StatusOr<Checkpoint> ParseSafetensors(absl::string_view bytes,
+                                            std::shared_ptr<const void> keep_alive,
+                                            const std::string& source) {
+  return ParseSafetensorsImpl(bytes, std::move(keep_alive), nullptr, source);
 }
 
 absl::StatusOr<Checkpoint> ReadSafetensors(const std::string& path, const ReadOptions& options) {
@@ -251,7 +264,8 @@ absl::StatusOr<Checkpoint> ReadSafetensors(const std::string& path, const ReadOp
                      "a safetensors file is a flat list of tensors"));
   }
   ASSIGN_OR_RETURN(std::shared_ptr<const MappedFile> file, MappedFile::Open(path));
-  return ParseSafetensors(file->bytes(), file, path);
+  const absl::string_view bytes = file->bytes();
+  return ParseSafetensorsImpl(bytes, nullptr, std::move(file), path);
 }
 
 absl::Status WriteSafetensors(const std::string& path, const Metadata& metadata,

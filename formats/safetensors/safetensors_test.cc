@@ -73,7 +73,18 @@ TEST(SafetensorsTest, ReadsHandWrittenFixtureAsViews) {
   ASSERT_TRUE(ckpt.ok()) << ckpt.status();
   EXPECT_EQ(ckpt->format, "safetensors");
   ExpectMatches(*ckpt, LoadExpected());
-  for (const NamedTensor& t : ckpt->tensors) EXPECT_TRUE(t.tensor.is_view()) << t.name;
+  for (const NamedTensor& t : ckpt->tensors) {
+    EXPECT_TRUE(t.tensor.is_view()) << t.name;
+    // Views record the mapping, so a streaming caller can give their pages back.
+    ASSERT_NE(t.tensor.mapped_file(), nullptr) << t.name;
+    EXPECT_EQ(t.tensor.mapped_file()->path(), path) << t.name;
+    if (!t.tensor.is_aligned()) {
+      EXPECT_FALSE(t.tensor.is_packed()) << t.name;
+    }
+  }
+  // Releasing pages only drops them from the resident set: the values read back unchanged.
+  for (const NamedTensor& t : ckpt->tensors) t.tensor.ReleasePages();
+  ExpectMatches(*ckpt, LoadExpected());
 }
 
 TEST(SafetensorsTest, DetectAndExtension) {
