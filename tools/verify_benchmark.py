@@ -29,7 +29,7 @@ for k in ref.files:
     m = (ad.max(), ad.mean(), np.sqrt(np.mean(d * d)), np.max(ad / (ax + 1e-8)),
          np.sum(x * y) / np.sqrt(np.sum(x * x) * np.sum(y * y)),
          10 * np.log10(np.sum(x * x) / np.sum(d * d)), np.sum(d * d) / np.sum(x * x),
-         np.mean(ad > 1e-4 + 1e-3 * ax), np.isnan(x).sum(), np.isinf(y).sum(),
+         np.mean(ad > 1e-4 + 1e-3 * np.maximum(ax, np.sqrt(np.mean(x * x)))), np.isnan(x).sum(), np.isinf(y).sum(),
          x.mean(), x.std(), x.min(), x.max(), y.mean(), y.std(), y.min(), y.max())
 '''
 
@@ -44,7 +44,7 @@ for k in order:
     m = (ad.max(), ad.mean(), np.sqrt(np.mean(d * d)), np.max(ad / (ax + 1e-8)),
          np.sum(x * y) / np.sqrt(np.sum(x * x) * np.sum(y * y)),
          10 * np.log10(np.sum(x * x) / np.sum(d * d)), np.sum(d * d) / np.sum(x * x),
-         np.mean(ad > 1e-4 + 1e-3 * ax), np.isnan(x).sum(), np.isinf(y).sum(),
+         np.mean(ad > 1e-4 + 1e-3 * np.maximum(ax, np.sqrt(np.mean(x * x)))), np.isnan(x).sum(), np.isinf(y).sum(),
          x.mean(), x.std(), x.min(), x.max(), y.mean(), y.std(), y.min(), y.max())
 '''
 

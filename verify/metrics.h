@@ -3,16 +3,22 @@
 // CompareTensors makes one streaming pass over both tensors in chunks, widening each chunk to
 // double, so a layer that lives in a memory-mapped dump is never copied whole. It yields the error
 // metrics (max/mean abs, RMSE, max relative error, cosine, SQNR, NMSE, mismatch fraction against
-// atol + rtol * |x|), NaN/Inf counts and summary statistics of both sides. Judge() turns metrics
-// and a Tolerance into a verdict with the reason; HealthCheck() looks at one tensor alone (NaN,
-// Inf, constant, values out of a declared range).
+// atol + rtol * max(|x|, RMS(x))), NaN/Inf counts and summary statistics of both sides. The band
+// is floored at the reference's RMS so that it does not depend on the tensor's scale: float32
+// rounding is relative to the magnitudes summed, not to each output element, and elements near
+// zero of a large tensor carry errors of the tensor's scale (a second pass over a layer counts
+// against this band, only when the first pass found elements outside atol + rtol * |x|).
+// Judge() turns metrics and a Tolerance into a verdict with the reason; HealthCheck() looks at
+// one tensor alone (NaN, Inf, constant, values out of a declared range).
 //
-// Defaults (see tests/verify_calibrate_tolerances.py for the numbers they were chosen from): the
-// same model in float32 against float64 gives SQNR 125-135 dB and no element outside
-// rtol=1e-3/atol=1e-4; exact GELU swapped for its tanh approximation gives 72-74 dB at the first
-// divergent layer. The default gate is therefore SQNR >= 100 dB, cosine >= 1 - 1e-6 and at most
-// 0.1% of elements outside the atol/rtol band; relative gates are skipped when the reference's RMS
-// is itself below atol (an all-but-zero tensor is judged by the absolute band alone).
+// Defaults (numbers from tests/verify_calibrate_tolerances.py and, on realistic-size HiFi-GAN,
+// DiT, BiLSTM and SEANet models, tests/verify_calibrate_large.py): the same model in float32
+// against float64, or float32 with other op orders, gives SQNR >= 123.5 dB at every depth and
+// max |x - y| <= 3.3e-6 RMS(x); exact GELU swapped for its tanh approximation gives 73.6-93.5 dB
+// (depending on the MLP's pre-activation scale, RMS 0.6-9) at the first divergent layer. The
+// default gate is therefore SQNR >= 100 dB, cosine >= 1 - 1e-6 and at most 0.1% of elements
+// outside atol 1e-4 + rtol 1e-3 * max(|x|, RMS); relative gates are skipped when the reference's
+// RMS is itself below atol (an all-but-zero tensor is judged by the absolute band alone).
 //
 // Example:
 //   ASSIGN_OR_RETURN(LayerMetrics m, CompareTensors(ref, cand, Tolerance{}));
@@ -67,7 +73,7 @@ struct LayerMetrics {
   double sqnr_db = 0;     // 20 log10(||x|| / ||x - y||); +inf when equal
   double nmse = 0;        // ||x - y||^2 / ||x||^2
   double ref_rms = 0;     // ||x|| / sqrt(compared)
-  int64_t mismatches = 0;          // |x - y| > atol + rtol |x|, plus non-finite disagreements
+  int64_t mismatches = 0;  // |x - y| > atol + rtol max(|x|, ref_rms), plus non-finite disagreements
   double mismatch_fraction = 0;    // mismatches / elements
   int64_t nonfinite_mismatches = 0;  // NaN/Inf in one side where the other differs
   SideStats ref, cand;

@@ -24,7 +24,7 @@ void ExpectClose(double expected, double actual, const std::string& what) {
 
 TEST(MetricsTest, MatchesNumPy) {
   std::vector<TestCase> cases = ReadTestCases(std::string(kDir) + "metrics_cases.txt");
-  ASSERT_EQ(cases.size(), 6u);
+  ASSERT_EQ(cases.size(), 7u);
   for (const TestCase& c : cases) {
     ASSERT_GT(c.x.num_elements(), 0) << c.name;
     absl::StatusOr<LayerMetrics> m = CompareTensors(c.x, c.y, c.atol, c.rtol);
@@ -105,6 +105,20 @@ TEST(JudgeTest, DefaultsFailSmallSqnrAndPassRounding) {
   m.sqnr_db = 125;
   m.nonfinite_mismatches = 2;
   EXPECT_FALSE(Judge(m, Tolerance{}).pass);
+}
+
+// Float32 rounding on a tensor of RMS 2^16 (NumPy case 6): the mismatch band is floored at the
+// reference's RMS, so the default gate passes it; the per-element band alone would not.
+TEST(JudgeTest, DefaultsPassRoundingAtLargeScale) {
+  std::vector<TestCase> cases = ReadTestCases(std::string(kDir) + "metrics_cases.txt");
+  ASSERT_EQ(cases.size(), 7u);
+  const TestCase& c = cases[6];
+  absl::StatusOr<LayerMetrics> m = CompareTensors(c.x, c.y, Tolerance{}.atol, Tolerance{}.rtol);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(m->mismatches, 0);
+  EXPECT_TRUE(Judge(*m, Tolerance{}).pass) << Judge(*m, Tolerance{}).reason;
+  // Counted per element (atol + rtol |x|, which NumPy's case also reports), some would fail.
+  EXPECT_GT(c.Value("per_element_mismatches"), 0.001 * c.x.num_elements());
 }
 
 TEST(JudgeTest, NearZeroReferenceUsesAbsoluteBandOnly) {

@@ -6,6 +6,7 @@
 #include "verify/layer_diff.h"
 #include "verify/model_mode.h"
 #include "verify/weight_binding.h"
+#include "verify/weights_mode.h"
 #include "runtime/session.h"
 #include "verify/report.h"
 
@@ -87,18 +88,31 @@ absl::StatusOr<bool> RunVerify(const VerifyOptions& o, std::ostream& out) {
   } else if (!o.weights.empty()) {
     if (o.source.empty()) return Usage("--weights needs --source ORIGINAL");
     if (!o.schema.empty()) {
-      return absl::UnimplementedError(absl::StrCat(
-          "--schema ", o.schema, ": the conversion schema engine is not linked into verify yet; "
-          "without --schema, converted names must match the source 1:1 (or use --map)"));
+      WeightsModeOptions w;
+      w.converted = o.weights;
+      w.source = o.source;
+      w.schema = o.schema;
+      w.select = o.select;
+      w.out_type = o.out_type;
+      w.conv_layout = o.conv_layout;
+      w.fuse_weight_norm = o.fuse_weight_norm;
+      w.allow_unmapped = o.allow_unmapped;
+      // Explicit tolerances replace the 1-ulp check with the metric gate.
+      w.exact = !o.atol && !o.rtol && !o.min_sqnr_db && !o.min_cosine && !o.max_mismatch &&
+                o.tolerance_file.empty();
+      ASSIGN_OR_RETURN(WeightsResult wr, VerifyWeights(w, d));
+      for (const std::string& n : wr.notes) out << n << "\n";
+      report = std::move(wr.report);
+    } else {
+      ASSIGN_OR_RETURN(Checkpoint converted, LoadDump(o.weights));
+      ASSIGN_OR_RETURN(Checkpoint source, LoadDump(o.source));
+      d.strict_names = true;  // every source tensor must be accounted for, and nothing else
+      d.release_pages = true;
+      ASSIGN_OR_RETURN(report, DiffDumps(source, converted, d));
+      report.mode = "weights";
+      report.reference = o.source;
+      report.candidate = o.weights;
     }
-    ASSIGN_OR_RETURN(Checkpoint converted, LoadDump(o.weights));
-    ASSIGN_OR_RETURN(Checkpoint source, LoadDump(o.source));
-    d.strict_names = true;  // every source tensor must be accounted for, and nothing else
-    d.release_pages = true;
-    ASSIGN_OR_RETURN(report, DiffDumps(source, converted, d));
-    report.mode = "weights";
-    report.reference = o.source;
-    report.candidate = o.weights;
   } else {
     return Usage("choose a mode: --layer-diff or --weights");
   }

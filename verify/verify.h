@@ -34,6 +34,11 @@ struct VerifyOptions {
   std::string weights, source, schema, model, inputs, device;
   std::string json, junit, html;
   std::optional<double> atol, rtol, min_sqnr_db, min_cosine, max_mismatch;
+  // Weights mode with --schema (verify/weights_mode.h): the conversion's options; empty/nullopt
+  // are inferred from the converted file.
+  std::string select, out_type, conv_layout;
+  std::optional<bool> fuse_weight_norm;
+  bool allow_unmapped = false;
 };
 
 // True when every layer passed; an error status for usage (FailedPrecondition) or input errors.

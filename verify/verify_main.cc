@@ -4,6 +4,9 @@
 //          [--atol A] [--rtol R] [--min-sqnr-db D] [--min-cosine C] [--max-mismatch F]
 //          [--strict-names] [--json F] [--junit F] [--html F] [--color auto|always|never]
 //   verify --weights CONVERTED --source ORIGINAL [--map F] [...same tolerance/report flags]
+//   verify --weights CONVERTED --source ORIGINAL --schema PRESET|FILE [--select KEY]
+//          [--out-type T] [--conv-layout torch|mlx] [--fuse-weight-norm] [--allow-unmapped]
+//          (--preset NAME is an alias of --schema NAME)
 //   verify --model M.onnx --inputs IN.npz --reference REF [--device reference|cpu] [--isolate]
 //          [--weights CONVERTED --source ORIGINAL [--schema S]] [...same tolerance/report flags]
 //
@@ -31,16 +34,22 @@ constexpr char kUsage[] =
     "         [--max-mismatch F] [--strict-names] [--json F] [--junit F] [--html F]\n"
     "         [--color auto|always|never]\n"
     "  verify --weights CONVERTED --source ORIGINAL [same tolerance/report flags]\n"
+    "  verify --weights CONVERTED --source ORIGINAL --schema PRESET|FILE [--select KEY]\n"
+    "         [--out-type f32|f16|bf16|q8_0] [--conv-layout torch|mlx] [--fuse-weight-norm]\n"
+    "         [--allow-unmapped]  (as given to convert; inferred from CONVERTED when left out;\n"
+    "         --preset NAME = --schema NAME)\n"
     "  verify --model M.onnx --inputs IN.npz --reference REF [--device reference|cpu]\n"
     "         [--isolate] [--weights CONVERTED --source ORIGINAL [--schema PRESET|FILE]]\n"
     "A dump is an .npz, a directory of .npy files (optional manifest.json), a safetensors or a\n"
     "GGUF file. Exit status: 0 all layers pass, 1 a layer fails, 2 usage or input error.\n";
 
-const std::set<std::string> kBoolFlags = {"layer-diff", "strict-names", "isolate", "help"};
+const std::set<std::string> kBoolFlags = {"layer-diff", "strict-names", "isolate", "help",
+                                          "fuse-weight-norm", "allow-unmapped"};
 const std::set<std::string> kValueFlags = {
     "reference", "candidate", "map",     "layout", "tolerances", "atol",    "rtol",
     "min-sqnr-db", "min-cosine", "max-mismatch", "json", "junit", "html", "color",
-    "weights",   "source",    "schema",  "model",  "inputs",     "device"};
+    "weights",   "source",    "schema",  "model",  "inputs",     "device",
+    "preset",    "select",    "out-type", "conv-layout"};
 
 int Usage(const std::string& error) {
   std::cerr << "verify: " << error << "\n" << kUsage;
@@ -94,6 +103,23 @@ int main(int argc, char** argv) {
   opts.weights = get("weights");
   opts.source = get("source");
   opts.schema = get("schema");
+  if (flags.count("preset")) {
+    if (flags.count("schema")) return Usage("--schema and --preset exclude each other; give one");
+    opts.schema = get("preset");
+  }
+  opts.select = get("select");
+  opts.out_type = get("out-type");
+  if (!opts.out_type.empty() && opts.out_type != "f32" && opts.out_type != "f16" &&
+      opts.out_type != "bf16" && opts.out_type != "q8_0") {
+    return Usage(absl::StrCat("--out-type \"", opts.out_type, "\": expected f32, f16, bf16 or q8_0"));
+  }
+  opts.conv_layout = get("conv-layout");
+  if (!opts.conv_layout.empty() && opts.conv_layout != "torch" && opts.conv_layout != "mlx") {
+    return Usage(absl::StrCat("--conv-layout \"", opts.conv_layout, "\": expected torch or mlx"));
+  }
+  if (opts.conv_layout == "torch") opts.conv_layout.clear();  // the engine's default
+  if (flags.count("fuse-weight-norm")) opts.fuse_weight_norm = get("fuse-weight-norm") == "true";
+  opts.allow_unmapped = get("allow-unmapped") == "true";
   opts.model = get("model");
   opts.inputs = get("inputs");
   opts.device = get("device");
