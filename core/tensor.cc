@@ -48,6 +48,8 @@ int64_t CheckedCount(const Shape& shape) {
 
 struct OwnedBytes {
   explicit OwnedBytes(size_t n) : bytes(new uint8_t[n == 0 ? 1 : n]()) {}
+  struct NoFill {};
+  OwnedBytes(size_t n, NoFill) : bytes(new uint8_t[n == 0 ? 1 : n]) {}
   std::unique_ptr<uint8_t[]> bytes;
 };
 
@@ -59,6 +61,19 @@ Tensor Tensor::Zeros(DType dtype, Shape shape) {
   t.shape_ = std::move(shape);
   t.num_elements_ = CheckedCount(t.shape_);
   auto storage = std::make_shared<OwnedBytes>(static_cast<size_t>(t.nbytes()));
+  t.data_ = storage->bytes.get();
+  t.keep_alive_ = std::move(storage);
+  t.owned_ = true;
+  return t;
+}
+
+Tensor Tensor::Uninitialized(DType dtype, Shape shape) {
+  Tensor t;
+  t.dtype_ = dtype;
+  t.shape_ = std::move(shape);
+  t.num_elements_ = CheckedCount(t.shape_);
+  auto storage =
+      std::make_shared<OwnedBytes>(static_cast<size_t>(t.nbytes()), OwnedBytes::NoFill{});
   t.data_ = storage->bytes.get();
   t.keep_alive_ = std::move(storage);
   t.owned_ = true;

@@ -55,6 +55,9 @@ class Tensor {
 
   // Owned, zero-filled, contiguous, little-endian.
   static Tensor Zeros(DType dtype, Shape shape);
+  // Owned, contiguous, little-endian, contents unspecified: for kernels that write every element
+  // (skips Zeros' fill, which costs as much as a simple element-wise op on large outputs).
+  static Tensor Uninitialized(DType dtype, Shape shape);
   // Owned copy of `bytes` (must be exactly the storage size of dtype x shape).
   static absl::StatusOr<Tensor> FromBytes(DType dtype, Shape shape, absl::string_view bytes);
   // Read-only view of `data`, kept valid by `keep_alive`. `strides` are in elements (empty means

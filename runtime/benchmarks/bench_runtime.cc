@@ -1,0 +1,146 @@
+// Times tensorport's runtime on the benchmark models (export_bench_models.py) and prints one line
+// per (model, threads): "tensorport MODEL threads=T median_ms=X mean_abs_out=Y". Driven by
+// bench_runtime.sh, which runs ONNX Runtime on the same models and inputs and prints the ratios.
+//
+// Usage: bench_runtime --models_dir=DIR --models=vocoder,dit_block --threads=1,2 --runs=5
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "core/status_macros.h"
+#include "core/tensor.h"
+#include "runtime/session.h"
+
+ABSL_FLAG(std::string, models_dir, "/tmp/tensorport_bench",
+          "folder written by export_bench_models.py");
+ABSL_FLAG(std::string, models, "vocoder,dit_block", "comma-separated model names");
+ABSL_FLAG(std::string, threads, "1,2", "comma-separated thread counts");
+ABSL_FLAG(int, runs, 5, "timed runs per configuration (after one warm-up run)");
+ABSL_FLAG(std::string, backend, "cpu", "runtime backend");
+ABSL_FLAG(bool, profile, false, "also print the time spent per op type (from the capture hook)");
+
+namespace tp {
+namespace {
+
+absl::StatusOr<std::map<std::string, Tensor>> ReadInputs(const std::string& base) {
+  std::ifstream list(base + ".inputs.txt");
+  if (!list) return absl::NotFoundError(absl::StrCat(base, ".inputs.txt: cannot open"));
+  std::map<std::string, Tensor> inputs;
+  std::string line;
+  while (std::getline(list, line)) {
+    std::vector<std::string> parts = absl::StrSplit(line, ' ', absl::SkipEmpty());
+    if (parts.empty()) continue;
+    Shape shape;
+    for (size_t i = 1; i < parts.size(); ++i) {
+      int64_t d;
+      if (!absl::SimpleAtoi(parts[i], &d) || d < 0) {
+        return absl::InvalidArgumentError(absl::StrCat(base, ".inputs.txt: input \"", parts[0],
+                                                       "\" has dim \"", parts[i],
+                                                       "\", expected a non-negative integer"));
+      }
+      shape.push_back(d);
+    }
+    ASSIGN_OR_RETURN(int64_t count, NumElements(shape));
+    const std::string path = absl::StrCat(base, ".", parts[0], ".f32");
+    std::ifstream f(path, std::ios::binary | std::ios::ate);
+    if (!f) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
+    const int64_t size = f.tellg();
+    if (size != count * 4) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ": holds ", size, " bytes, shape ",
+                                                     ShapeToString(shape), " needs ", count * 4));
+    }
+    f.seekg(0);
+    std::string bytes(size, '\0');
+    f.read(bytes.data(), size);
+    ASSIGN_OR_RETURN(Tensor t, Tensor::FromBytes(DType::kF32, shape, bytes));
+    inputs[parts[0]] = t;
+  }
+  return inputs;
+}
+
+absl::Status Bench(const std::string& name, int threads) {
+  const std::string base = absl::StrCat(absl::GetFlag(FLAGS_models_dir), "/", name);
+  rt::SessionOptions options;
+  options.backend = absl::GetFlag(FLAGS_backend);
+  options.num_threads = threads;
+  ASSIGN_OR_RETURN(std::unique_ptr<rt::Session> session,
+                   rt::Session::Load(base + ".onnx", options));
+  ASSIGN_OR_RETURN(auto inputs, ReadInputs(base));
+  std::vector<double> ms;
+  double mean_abs = 0;
+  for (int r = 0; r <= absl::GetFlag(FLAGS_runs); ++r) {
+    const auto t0 = std::chrono::steady_clock::now();
+    ASSIGN_OR_RETURN(auto outputs, session->Run(inputs));
+    const auto t1 = std::chrono::steady_clock::now();
+    if (r == 0) {  // warm-up run: also the output summary
+      ASSIGN_OR_RETURN(std::vector<double> v, ToDoubleVector(outputs.begin()->second));
+      for (double x : v) mean_abs += std::fabs(x);
+      mean_abs /= std::max<size_t>(v.size(), 1);
+      continue;
+    }
+    ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
+  }
+  if (absl::GetFlag(FLAGS_profile)) {
+    // Time between consecutive capture callbacks, charged to the node whose outputs arrive.
+    std::map<std::string, double> per_op;
+    auto last = std::chrono::steady_clock::now();
+    const onnx::NodeProto* last_node = nullptr;
+    rt::RunOptions run;
+    run.capture = [&](const onnx::NodeProto& node, const std::string&, const Tensor& value) {
+      if (&node == last_node) return;  // later outputs of the same node
+      const auto now = std::chrono::steady_clock::now();
+      const std::string key = absl::StrCat(node.op_type(), " ", ShapeToString(value.shape()));
+      per_op[key] += std::chrono::duration<double, std::milli>(now - last).count();
+      last = now;
+      last_node = &node;
+    };
+    ASSIGN_OR_RETURN(auto outputs, session->Run(inputs, run));
+    for (const auto& [op, t] : per_op) std::printf("  %-36s %8.2f ms\n", op.c_str(), t);
+  }
+  std::sort(ms.begin(), ms.end());
+  std::printf("tensorport %s threads=%d median_ms=%.2f mean_abs_out=%.6g\n", name.c_str(),
+              threads, ms[ms.size() / 2], mean_abs);
+  std::fflush(stdout);
+  return absl::OkStatus();
+}
+
+}  // namespace
+}  // namespace tp
+
+int main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  if (absl::GetFlag(FLAGS_runs) < 1) {
+    std::fprintf(stderr, "--runs must be >= 1\n");
+    return 2;
+  }
+  const std::vector<std::string> models = absl::StrSplit(absl::GetFlag(FLAGS_models), ',');
+  const std::vector<std::string> thread_list =
+      absl::StrSplit(absl::GetFlag(FLAGS_threads), ',');
+  for (const std::string& model : models) {
+    for (const std::string& t : thread_list) {
+      int threads;
+      if (!absl::SimpleAtoi(t, &threads) || threads < 1) {
+        std::fprintf(stderr, "--threads: \"%s\" is not a positive integer\n", t.c_str());
+        return 2;
+      }
+      absl::Status s = tp::Bench(model, threads);
+      if (!s.ok()) {
+        std::fprintf(stderr, "%s\n", s.ToString().c_str());
+        return 2;
+      }
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,55 @@
+#include "runtime/cuda/kernels.h"
+
+namespace tp {
+namespace rt {
+namespace cuda {
+namespace {
+thread_local int64_t fallback_count = 0;
+}  // namespace
+
+absl::Status RunFallback(KernelContext& ctx, const KernelFn& fallback) {
+  ++fallback_count;
+  return fallback(ctx);
+}
+
+int64_t FallbackCount() { return fallback_count; }
+
+bool MakeStrided(const Shape& out, const std::vector<Shape>& inputs, StridedShape* s) {
+  const int rank = static_cast<int>(out.size());
+  if (rank > kMaxRank || static_cast<int>(inputs.size()) > kMaxOperands) return false;
+  *s = StridedShape();
+  s->rank = rank;
+  for (int d = 0; d < rank; ++d) s->dims[d] = out[d];
+  for (size_t k = 0; k < inputs.size(); ++k) {
+    const Shape& in = inputs[k];
+    const int in_rank = static_cast<int>(in.size());
+    if (in_rank > rank) return false;
+    int64_t stride = 1;
+    for (int d = rank - 1, j = in_rank - 1; d >= 0; --d, --j) {
+      if (j < 0) {
+        s->strides[k][d] = 0;
+        continue;
+      }
+      if (in[j] == out[d]) {
+        s->strides[k][d] = in[j] == 1 ? 0 : stride;
+      } else if (in[j] == 1) {
+        s->strides[k][d] = 0;
+      } else {
+        return false;
+      }
+      stride *= in[j];
+    }
+  }
+  return true;
+}
+
+bool AllF32(std::initializer_list<const Tensor*> ts) {
+  for (const Tensor* t : ts) {
+    if (t == nullptr || t->dtype() != DType::kF32) return false;
+  }
+  return true;
+}
+
+}  // namespace cuda
+}  // namespace rt
+}  // namespace tp

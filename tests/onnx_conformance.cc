@@ -1,0 +1,299 @@
+#include "tests/onnx_conformance.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include <onnx/onnx_pb.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "core/status_macros.h"
+#include "re2/re2.h"
+#include "runtime/kernel.h"
+#include "runtime/session.h"
+#include "runtime/tensor_proto.h"
+#include "runtime/tensor_util.h"
+
+namespace tp {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Cases that cannot pass on any deterministic runtime, with the reason printed as the skip.
+const std::map<std::string, std::string>& Exclusions() {
+  static const auto* m = new std::map<std::string, std::string>{
+      {"node/test_training_dropout", "expected values come from NumPy's random mask"},
+      {"node/test_training_dropout_default", "expected values come from NumPy's random mask"},
+      {"node/test_training_dropout_default_mask", "expected values come from NumPy's random mask"},
+      {"node/test_training_dropout_mask", "expected values come from NumPy's random mask"},
+      // Checked with NumPy: every expected value equals the f32 bits shifted right by 16.
+      {"node/test_cast_FLOAT_to_BFLOAT16",
+       "ONNX 1.12's expected bfloat16 values truncate; the runtime rounds to nearest even like "
+       "PyTorch and later ONNX"},
+      {"node/test_castlike_FLOAT_to_BFLOAT16",
+       "ONNX 1.12 test data: input \"like\" has shape [1], the model declares [3, 4]"},
+      {"node/test_castlike_FLOAT_to_BFLOAT16_expanded",
+       "ONNX 1.12 test data: input \"like\" has shape [1], the model declares [3, 4]"},
+      {"node/test_castlike_BFLOAT16_to_FLOAT",
+       "ONNX 1.12 test data: input \"like\" has shape [1], the model declares [3, 4]"},
+      {"node/test_castlike_BFLOAT16_to_FLOAT_expanded",
+       "ONNX 1.12 test data: input \"like\" has shape [1], the model declares [3, 4]"},
+  };
+  return *m;
+}
+
+// A type the runtime's tensors cannot hold, or "" when every input and output is a plain tensor
+// of a supported element type.
+std::string UnsupportedIoType(const onnx::GraphProto& g) {
+  for (const auto* list : {&g.input(), &g.output()}) {
+    for (const onnx::ValueInfoProto& v : *list) {
+      if (!v.type().has_tensor_type()) {
+        return absl::StrCat("value \"", v.name(), "\" is not a tensor (sequence/optional/map)");
+      }
+      if (!rt::DTypeFromOnnx(v.type().tensor_type().elem_type()).ok()) {
+        return absl::StrCat(
+            "value \"", v.name(), "\" has element type ",
+            onnx::TensorProto::DataType_Name(
+                static_cast<onnx::TensorProto::DataType>(v.type().tensor_type().elem_type())));
+      }
+    }
+  }
+  return "";
+}
+
+// Numbered files "<prefix>_<i>.pb" in order.
+std::vector<std::string> NumberedFiles(const fs::path& dir, const std::string& prefix) {
+  std::vector<std::string> out;
+  for (int i = 0;; ++i) {
+    fs::path p = dir / absl::StrCat(prefix, "_", i, ".pb");
+    if (!fs::exists(p)) break;
+    out.push_back(p.string());
+  }
+  return out;
+}
+
+std::string Compare(const std::string& name, const Tensor& expected, const Tensor& actual,
+                    double rtol, double atol) {
+  if (expected.dtype() != actual.dtype()) {
+    return absl::StrCat("output \"", name, "\" is ", DTypeName(actual.dtype()), ", expected ",
+                        DTypeName(expected.dtype()));
+  }
+  if (expected.shape() != actual.shape()) {
+    return absl::StrCat("output \"", name, "\" has shape ", ShapeToString(actual.shape()),
+                        ", expected ", ShapeToString(expected.shape()));
+  }
+  absl::StatusOr<std::vector<double>> e = ToDoubleVector(expected);
+  absl::StatusOr<std::vector<double>> a = ToDoubleVector(actual);
+  if (!e.ok() || !a.ok()) return "cannot read values";
+  const bool exact = !IsFloating(expected.dtype());
+  int64_t bad = 0, first = -1;
+  for (size_t i = 0; i < e->size(); ++i) {
+    const double x = (*e)[i], y = (*a)[i];
+    bool ok;
+    if (exact) ok = x == y;
+    else if (std::isnan(x) || std::isnan(y)) ok = std::isnan(x) && std::isnan(y);
+    else if (std::isinf(x) || std::isinf(y)) ok = x == y;
+    else ok = std::fabs(x - y) <= atol + rtol * std::fabs(x);
+    if (!ok) {
+      if (first < 0) first = i;
+      ++bad;
+    }
+  }
+  if (bad == 0) return "";
+  return absl::StrCat("output \"", name, "\": ", bad, " of ", e->size(),
+                      " elements differ; first at flat index ", first, ": got ", (*a)[first],
+                      ", expected ", (*e)[first]);
+}
+
+// Reads a TensorProto file. ONNX 1.12 stores bfloat16 test data as UINT16 bit patterns (NumPy has
+// no bfloat16); when the graph declares BFLOAT16 the bits are taken as such.
+absl::StatusOr<Tensor> ReadCaseTensor(const std::string& path, const onnx::ValueInfoProto* decl,
+                                      std::string* name) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  onnx::TensorProto p;
+  if (!in || !p.ParseFromString(ss.str())) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": not a serialized onnx.TensorProto"));
+  }
+  if (name != nullptr) *name = p.name();
+  if (decl != nullptr && p.data_type() == onnx::TensorProto::UINT16 &&
+      decl->type().tensor_type().elem_type() == onnx::TensorProto::BFLOAT16) {
+    p.set_data_type(onnx::TensorProto::BFLOAT16);
+  }
+  return rt::TensorFromProto(p, path);
+}
+
+const onnx::ValueInfoProto* FindValueInfo(const onnx::GraphProto& g, const std::string& name,
+                                          bool input) {
+  for (const onnx::ValueInfoProto& v : input ? g.input() : g.output()) {
+    if (v.name() == name) return &v;
+  }
+  return nullptr;
+}
+
+// "" on success, the failure reason otherwise.
+std::string RunCase(const fs::path& dir, const ConformanceOptions& options,
+                    const rt::Session& session) {
+  std::vector<fs::path> sets;
+  for (const auto& entry : fs::directory_iterator(dir)) {
+    if (entry.is_directory() && entry.path().filename().string().rfind("test_data_set_", 0) == 0) {
+      sets.push_back(entry.path());
+    }
+  }
+  std::sort(sets.begin(), sets.end());
+  if (sets.empty()) return "no test_data_set_* folder";
+  const onnx::GraphProto& g = session.model().graph();
+  for (const fs::path& set : sets) {
+    std::map<std::string, Tensor> inputs;
+    std::vector<std::string> in_files = NumberedFiles(set, "input");
+    const std::vector<std::string>& names = session.input_names();
+    for (size_t i = 0; i < in_files.size(); ++i) {
+      std::string pb_name;
+      {
+        std::ifstream in(in_files[i], std::ios::binary);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        onnx::TensorProto p;
+        if (p.ParseFromString(ss.str())) pb_name = p.name();
+      }
+      std::string name = i < names.size() ? names[i] : pb_name;
+      if (!pb_name.empty() && std::find(names.begin(), names.end(), pb_name) != names.end()) {
+        name = pb_name;
+      }
+      absl::StatusOr<Tensor> t = ReadCaseTensor(in_files[i], FindValueInfo(g, name, true), nullptr);
+      if (!t.ok()) return std::string(t.status().message());
+      inputs[name] = *t;
+    }
+    absl::StatusOr<std::map<std::string, Tensor>> outs = session.Run(inputs);
+    if (!outs.ok()) return std::string(outs.status().message());
+    std::vector<std::string> out_files = NumberedFiles(set, "output");
+    if (static_cast<int>(out_files.size()) != g.output_size()) {
+      return absl::StrCat(out_files.size(), " expected outputs for ", g.output_size(),
+                          " graph outputs");
+    }
+    for (size_t i = 0; i < out_files.size(); ++i) {
+      const std::string& name = g.output(i).name();
+      absl::StatusOr<Tensor> e = ReadCaseTensor(out_files[i], &g.output(i), nullptr);
+      if (!e.ok()) return std::string(e.status().message());
+      std::string diff = Compare(name, *e, outs->at(name), options.rtol, options.atol);
+      if (!diff.empty()) return absl::StrCat(set.filename().string(), ": ", diff);
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string DefaultConformanceDataDir(const std::string& workspace_file) {
+  if (const char* env = std::getenv("TP_ONNX_BACKEND_TESTS")) return env;
+  fs::path workspace;
+  if (const char* bwd = std::getenv("BUILD_WORKSPACE_DIRECTORY")) {
+    workspace = bwd;
+  } else if (!workspace_file.empty()) {
+    std::error_code ec;
+    fs::path real = fs::canonical(workspace_file, ec);
+    if (!ec) {
+      // <workspace>/tests/<file>
+      workspace = real.parent_path().parent_path();
+    }
+  }
+  if (workspace.empty()) workspace = fs::current_path();
+  return (workspace / ".." / "shared" / "onnx-backend-tests").lexically_normal().string();
+}
+
+absl::StatusOr<ConformanceSummary> RunConformance(const ConformanceOptions& options,
+                                                  std::ostream& out) {
+  std::error_code ec;
+  if (!fs::is_directory(options.data_dir, ec)) {
+    return absl::NotFoundError(absl::StrCat(options.data_dir, ": no such folder"));
+  }
+  ASSIGN_OR_RETURN(const rt::KernelTable* table, rt::GetKernelTable(options.backend));
+  std::unique_ptr<RE2> filter;
+  if (!options.filter.empty()) {
+    filter = std::make_unique<RE2>(options.filter, RE2::Quiet);
+    if (!filter->ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--filter \"", options.filter, "\" is not a valid RE2: ", filter->error()));
+    }
+  }
+  std::vector<fs::path> cases;
+  for (auto it = fs::recursive_directory_iterator(options.data_dir, ec);
+       it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) break;
+    if (it->path().filename() == "model.onnx") cases.push_back(it->path().parent_path());
+  }
+  std::sort(cases.begin(), cases.end());
+  if (cases.empty()) {
+    return absl::NotFoundError(absl::StrCat(options.data_dir, ": no */model.onnx cases found"));
+  }
+  ConformanceSummary s;
+  for (const fs::path& dir : cases) {
+    const std::string label = fs::relative(dir, options.data_dir).string();
+    if (filter && !RE2::PartialMatch(label, *filter)) continue;
+    auto skip = [&](const std::string& why) {
+      ++s.skipped;
+      out << "SKIP " << label << ": " << why << "\n";
+    };
+    auto fail = [&](const std::string& why) {
+      ++s.failed;
+      s.failures.push_back(absl::StrCat(label, ": ", why));
+      out << "FAIL " << label << ": " << why << "\n";
+    };
+    auto excluded = Exclusions().find(label);
+    if (excluded != Exclusions().end()) {
+      skip(absl::StrCat("excluded: ", excluded->second));
+      continue;
+    }
+    onnx::ModelProto model;
+    {
+      std::ifstream in(dir / "model.onnx", std::ios::binary);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      if (!model.ParseFromString(ss.str())) {
+        fail("model.onnx does not parse as onnx.ModelProto");
+        continue;
+      }
+    }
+    std::vector<rt::UnsupportedNode> missing = rt::FindUnsupportedNodes(model, *table);
+    if (!missing.empty()) {
+      std::set<std::string> ops;
+      for (const auto& m : missing) {
+        ops.insert(absl::StrCat(m.domain.empty() ? "" : m.domain + ".", m.op_type, "-", m.opset));
+      }
+      skip(absl::StrCat("no kernel on ", options.backend, " for ", absl::StrJoin(ops, ", ")));
+      continue;
+    }
+    const std::string io = UnsupportedIoType(model.graph());
+    if (!io.empty()) {
+      skip(absl::StrCat("type outside the runtime's tensor types: ", io));
+      continue;
+    }
+    rt::SessionOptions so;
+    so.backend = options.backend;
+    absl::StatusOr<std::unique_ptr<rt::Session>> session =
+        rt::Session::FromModel(std::move(model), (dir / "model.onnx").string(), dir.string(), so);
+    if (!session.ok()) {
+      fail(std::string(session.status().message()));
+      continue;
+    }
+    const std::string why = RunCase(dir, options, **session);
+    if (!why.empty()) {
+      fail(why);
+      continue;
+    }
+    ++s.passed;
+    if (options.verbose) out << "PASS " << label << "\n";
+  }
+  out << s.passed << " passed, " << s.failed << " failed, " << s.skipped << " skipped"
+      << std::endl;
+  return s;
+}
+
+}  // namespace tp

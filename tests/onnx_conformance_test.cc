@@ -1,0 +1,44 @@
+// Runs every ONNX conformance case on the backend named by --backend (given by the BUILD target)
+// and fails on any failure of a supported-op case. Without the data folder it says SKIPPED.
+#include <iostream>
+#include <sstream>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "gtest/gtest.h"
+#include "tests/onnx_conformance.h"
+
+ABSL_FLAG(std::string, backend, "reference", "backend to run");
+ABSL_FLAG(std::string, data, "",
+          "cases folder (a runfiles path; must exist); default: the shared ONNX backend tests, "
+          "skipped when absent");
+
+namespace tp {
+namespace {
+
+TEST(OnnxConformance, EverySupportedCasePasses) {
+  const std::string given = absl::GetFlag(FLAGS_data);
+  const std::string dir =
+      given.empty() ? DefaultConformanceDataDir("tests/onnx_conformance_test.cc") : given;
+  ConformanceOptions o;
+  o.data_dir = dir;
+  o.backend = absl::GetFlag(FLAGS_backend);
+  absl::StatusOr<ConformanceSummary> s = RunConformance(o, std::cout);
+  if (!s.ok() && s.status().code() == absl::StatusCode::kNotFound && given.empty()) {
+    std::cout << "SKIPPED: ONNX conformance data not found (" << s.status().message()
+              << "); no case ran" << std::endl;
+    GTEST_SKIP() << "conformance data absent: " << dir;
+  }
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_GT(s->passed, 0);
+  EXPECT_EQ(s->failed, 0) << "first failure: " << (s->failures.empty() ? "" : s->failures[0]);
+}
+
+}  // namespace
+}  // namespace tp
+
+int main(int argc, char** argv) {
+  testing::InitGoogleTest(&argc, argv);
+  absl::ParseCommandLine(argc, argv);
+  return RUN_ALL_TESTS();
+}
