@@ -9,7 +9,8 @@
 #     reported as passed;
 #   - a GPU: runs the differential op tests and the bundled-model tests through bazel test
 #     (--define=cuda_gpu=1 makes them compatible), prints each failure, and ends with
-#     "N passed, M failed" (gtest test cases); exits 1 if any failed.
+#     "N passed, M failed" (gtest test cases, plus `verify --device cuda` on each bundled model);
+#     exits 1 if any failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -59,6 +60,24 @@ for t in kernel_table_test cuda_differential_test cuda_models_test; do
   passed=$((passed + p))
   failed=$((failed + m))
 done
+# verify --device cuda end to end: every bundled model against its PyTorch reference dump.
+if bazel build --color=no --curses=no "${FLAGS[@]}" //verify:verify >"$log" 2>&1; then
+  for m in vocoder encoder dit text_encoder; do
+    d=reference_dumps/$m
+    if "$bin/verify/verify" --layer-diff --model "$d/model.onnx" --inputs "$d/inputs.npz" \
+        --reference "$d/reference.npz" --device cuda --color never >"$log" 2>&1; then
+      passed=$((passed + 1))
+    else
+      echo "verify --device cuda on $m failed:"
+      tail -n 20 "$log"
+      failed=$((failed + 1))
+    fi
+  done
+else
+  cat "$log"
+  echo "verify build with cuda failed"
+  failed=$((failed + 1))
+fi
 if [[ $bazel_rc -ne 0 && $failed -eq 0 ]]; then
   cat "$log"
   failed=1

@@ -44,8 +44,8 @@ absl::StatusOr<bool> RunVerify(const VerifyOptions& o, std::ostream& out) {
     if (!o.candidate.empty()) return Usage("--model and --candidate exclude each other");
     rt::SessionOptions so;
     so.backend = o.device.empty() ? "reference" : o.device;
-    if (so.backend != "reference" && so.backend != "cpu") {
-      return Usage(absl::StrCat("--device \"", o.device, "\": expected reference or cpu"));
+    if (so.backend != "reference" && so.backend != "cpu" && so.backend != "cuda") {
+      return Usage(absl::StrCat("--device \"", o.device, "\": expected reference, cpu or cuda"));
     }
     ASSIGN_OR_RETURN(std::unique_ptr<rt::Session> session, rt::Session::Load(o.model, so));
     ASSIGN_OR_RETURN(Checkpoint ref, LoadDump(o.reference));

@@ -7,7 +7,7 @@
 //   verify --weights CONVERTED --source ORIGINAL --schema PRESET|FILE [--select KEY]
 //          [--out-type T] [--conv-layout torch|mlx] [--fuse-weight-norm] [--allow-unmapped]
 //          (--preset NAME is an alias of --schema NAME)
-//   verify --model M.onnx --inputs IN.npz --reference REF [--device reference|cpu] [--isolate]
+//   verify --model M.onnx --inputs IN.npz --reference REF [--device reference|cpu|cuda] [--isolate]
 //          [--weights CONVERTED --source ORIGINAL [--schema S]] [...same tolerance/report flags]
 //
 // Exit status: 0 every layer passed, 1 a layer failed, 2 usage or input error.
@@ -38,7 +38,7 @@ constexpr char kUsage[] =
     "         [--out-type f32|f16|bf16|q8_0] [--conv-layout torch|mlx] [--fuse-weight-norm]\n"
     "         [--allow-unmapped]  (as given to convert; inferred from CONVERTED when left out;\n"
     "         --preset NAME = --schema NAME)\n"
-    "  verify --model M.onnx --inputs IN.npz --reference REF [--device reference|cpu]\n"
+    "  verify --model M.onnx --inputs IN.npz --reference REF [--device reference|cpu|cuda]\n"
     "         [--isolate] [--weights CONVERTED --source ORIGINAL [--schema PRESET|FILE]]\n"
     "A dump is an .npz, a directory of .npy files (optional manifest.json), a safetensors or a\n"
     "GGUF file. Exit status: 0 all layers pass, 1 a layer fails, 2 usage or input error.\n";
