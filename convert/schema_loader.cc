@@ -96,6 +96,17 @@ absl::StatusOr<schema::Conversion> LoadPreset(absl::string_view name) {
                                           absl::StrJoin(PresetNames(), ", ")));
 }
 
+absl::StatusOr<schema::Conversion> LoadSchemaOrPreset(const std::string& name_or_path) {
+  if (std::ifstream(name_or_path, std::ios::binary).good()) return LoadSchemaFile(name_or_path);
+  for (const EmbeddedPreset& p : EmbeddedPresets()) {
+    if (p.name == name_or_path) return LoadPreset(name_or_path);
+  }
+  return absl::NotFoundError(absl::StrCat("\"", name_or_path,
+                                          "\": cannot open it as a schema file and it is not a "
+                                          "known preset; known: ",
+                                          absl::StrJoin(PresetNames(), ", ")));
+}
+
 absl::Status ValidateSchema(const schema::Conversion& s, absl::string_view source) {
   if (!s.out_type().empty()) RETURN_IF_ERROR(CheckCastType(s.out_type(), source, "out_type"));
   if (!s.conv_layout().empty() && s.conv_layout() != "torch" && s.conv_layout() != "mlx") {

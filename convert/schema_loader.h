@@ -7,6 +7,8 @@
 // Example:
 //   ASSIGN_OR_RETURN(schema::Conversion s, LoadSchemaFile("schemas/presets/hifigan.textproto"));
 //   ASSIGN_OR_RETURN(schema::Conversion p, LoadPreset("mlx"));
+//   // A --schema flag that takes either (verify): a readable file wins over a preset name.
+//   ASSIGN_OR_RETURN(schema::Conversion q, LoadSchemaOrPreset(flag_value));
 #ifndef TENSORPORT_CONVERT_SCHEMA_LOADER_H_
 #define TENSORPORT_CONVERT_SCHEMA_LOADER_H_
 
@@ -25,6 +27,9 @@ absl::StatusOr<schema::Conversion> LoadSchemaFile(const std::string& path);
 // A preset built into the binary (schemas/presets/NAME.textproto); NotFound lists the known ones.
 absl::StatusOr<schema::Conversion> LoadPreset(absl::string_view name);
 std::vector<std::string> PresetNames();
+// A schema file when `name_or_path` can be opened as one, otherwise the preset of that name.
+// NotFound when it is neither, naming the argument and listing the known presets.
+absl::StatusOr<schema::Conversion> LoadSchemaOrPreset(const std::string& name_or_path);
 
 // Checks patterns, dtypes and metadata types; errors name the source and the pass index.
 absl::Status ValidateSchema(const schema::Conversion& s, absl::string_view source);

@@ -1,7 +1,6 @@
 #include "verify/weight_binding.h"
 
 #include <cmath>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <optional>
@@ -152,12 +151,6 @@ absl::StatusOr<std::optional<Tensor>> Invert(const PlannedOutput& o, Tensor t, b
   return std::optional<Tensor>(std::move(t));
 }
 
-absl::StatusOr<schema::Conversion> LoadSchema(const std::string& schema) {
-  std::ifstream probe(schema);
-  if (probe.good()) return LoadSchemaFile(schema);
-  return LoadPreset(schema);
-}
-
 // Plans under the schema with the option combinations a conversion may have used and keeps the
 // one whose outputs cover the most converted tensors (names and shapes).
 absl::StatusOr<ConversionPlan> BestPlan(const Checkpoint& source, const schema::Conversion& s,
@@ -208,7 +201,7 @@ absl::StatusOr<BindResult> BindConvertedWeights(rt::Session& session, const Chec
       if (source.Find(t.name) != nullptr) single[t.name] = {t.tensor, t.name, "name"};
     }
   } else {
-    ASSIGN_OR_RETURN(schema::Conversion s, LoadSchema(options.schema));
+    ASSIGN_OR_RETURN(schema::Conversion s, LoadSchemaOrPreset(options.schema));
     ASSIGN_OR_RETURN(ConversionPlan plan, BestPlan(source, s, converted, options.schema));
     for (const PlannedOutput& o : plan.outputs()) {
       const Tensor* c = converted.Find(o.name);

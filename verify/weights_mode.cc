@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 #include <map>
 #include <set>
 #include <utility>
@@ -20,12 +19,6 @@
 namespace tp {
 namespace verify {
 namespace {
-
-absl::StatusOr<schema::Conversion> LoadSchemaOrPreset(const std::string& schema) {
-  std::ifstream probe(schema);
-  if (probe.good()) return LoadSchemaFile(schema);
-  return LoadPreset(schema);
-}
 
 absl::StatusOr<std::vector<double>> Doubles(const Tensor& t) {
   ASSIGN_OR_RETURN(Tensor d, Cast(t, DType::kF64));

@@ -1,16 +1,13 @@
 #include "formats/gguf/gguf.h"
 
-#include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_split.h"
 #include "core/mapped_file.h"
+#include "core/testing/test_util.h"
 #include "formats/json/json.h"
 #include "formats/registry.h"
 #include "gtest/gtest.h"
@@ -18,19 +15,12 @@
 namespace tp {
 namespace {
 
+using ::tp::testutil::CheckBadCases;
+using ::tp::testutil::ForEachPrefix;
+using ::tp::testutil::ReadFileBytes;
+using ::tp::testutil::TempPath;
+
 const char kDir[] = "formats/gguf/";
-
-std::string ReadBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string TempPath(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return absl::StrCat(dir ? dir : "/tmp", "/", name);
-}
 
 // The canonical rendering of make_fixtures.py (see its docstring).
 std::string Render(const MetaValue& v) {
@@ -59,7 +49,7 @@ std::string Render(const MetaValue& v) {
 }
 
 JsonValue LoadJson(const std::string& path) {
-  absl::StatusOr<JsonValue> v = ParseJson(ReadBytes(path), path);
+  absl::StatusOr<JsonValue> v = ParseJson(ReadFileBytes(path), path);
   EXPECT_TRUE(v.ok()) << v.status();
   return v.ok() ? *v : JsonValue();
 }
@@ -126,38 +116,25 @@ TEST(GgufTest, ReadsIndependentlyWrittenFiles) {
 }
 
 TEST(GgufTest, BadFilesGiveOneLineErrors) {
-  const std::string cases = ReadBytes(absl::StrCat(kDir, "bad_cases.txt"));
   int count = 0;
-  for (absl::string_view line : absl::StrSplit(cases, '\n', absl::SkipEmpty())) {
-    std::vector<std::string> f = absl::StrSplit(line, '\t');
-    ASSERT_EQ(f.size(), 3u);
-    const std::string path = absl::StrCat(kDir, f[0]);
-    SCOPED_TRACE(path);
-    absl::StatusOr<Checkpoint> ckpt = ReadGguf(path, {});
-    ASSERT_FALSE(ckpt.ok());
-    EXPECT_EQ(absl::StatusCodeToString(ckpt.status().code()), f[1]) << ckpt.status();
-    EXPECT_NE(ckpt.status().message().find(f[2]), absl::string_view::npos) << ckpt.status();
-    EXPECT_EQ(ckpt.status().message().rfind(path + ": ", 0), 0u) << ckpt.status();
-    EXPECT_EQ(ckpt.status().message().find('\n'), absl::string_view::npos);
-    ++count;
-  }
+  ASSERT_NO_FATAL_FAILURE(CheckBadCases(
+      kDir, [](const std::string& path) { return ReadGguf(path, {}).status(); }, ": ", &count));
   EXPECT_GE(count, 19);
 }
 
 TEST(GgufTest, TruncationAtEveryByteFails) {
-  const std::string bytes = ReadBytes(absl::StrCat(kDir, "indie.gguf"));
+  const std::string bytes = ReadFileBytes(absl::StrCat(kDir, "indie.gguf"));
   ASSERT_GT(bytes.size(), 1000u);
-  for (size_t n = 0; n < bytes.size(); ++n) {
-    const std::string cut = bytes.substr(0, n);
+  ASSERT_NO_FATAL_FAILURE(ForEachPrefix(bytes, [](size_t n, const std::string& cut) {
     absl::StatusOr<Checkpoint> ckpt = ParseGguf(cut, nullptr, "cut");
     ASSERT_FALSE(ckpt.ok()) << "prefix of " << n << " bytes was accepted";
     EXPECT_EQ(ckpt.status().message().find('\n'), absl::string_view::npos);
-  }
+  }));
   EXPECT_TRUE(ParseGguf(bytes, nullptr, "whole").ok());
 }
 
 TEST(GgufTest, CorruptedCountsFailWithoutHugeAllocations) {
-  const std::string bytes = ReadBytes(absl::StrCat(kDir, "indie.gguf"));
+  const std::string bytes = ReadFileBytes(absl::StrCat(kDir, "indie.gguf"));
   for (size_t field : {8u, 16u}) {  // tensor count, kv count
     for (uint64_t n : {uint64_t{1} << 40, ~uint64_t{0}, uint64_t{200}}) {
       std::string b = bytes;
@@ -181,9 +158,9 @@ TEST(GgufTest, WriterMatchesIndependentWriterByteForByte) {
   ASSERT_TRUE(ckpt.ok()) << ckpt.status();
   const std::string out = TempPath("ours.gguf");
   ASSERT_TRUE(WriteCheckpoint(out, "gguf", *ckpt).ok());
-  std::string want = ReadBytes(absl::StrCat(kDir, "indie_v2.gguf"));
+  std::string want = ReadFileBytes(absl::StrCat(kDir, "indie_v2.gguf"));
   want[4] = 3;
-  const std::string got = ReadBytes(out);
+  const std::string got = ReadFileBytes(out);
   ASSERT_EQ(got.size(), want.size());
   EXPECT_TRUE(got == want) << "first difference at byte "
                            << std::mismatch(got.begin(), got.end(), want.begin()).first - got.begin();
@@ -212,7 +189,7 @@ TEST(GgufTest, RoundTripWithAlignment) {
       back->metadata.pop_back();
     }
     ExpectMatches(*back, LoadJson(absl::StrCat(kDir, "indie_expected.json")), true);
-    EXPECT_EQ(ReadBytes(out).size() % alignment, 0u);
+    EXPECT_EQ(ReadFileBytes(out).size() % alignment, 0u);
   }
 }
 

@@ -1,12 +1,9 @@
 #include "formats/npy/npy.h"
 
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <map>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -15,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "core/testing/test_util.h"
 #include "formats/npy/npz.h"
 #include "formats/registry.h"
 #include "gtest/gtest.h"
@@ -22,42 +20,16 @@
 namespace tp {
 namespace {
 
+using ::tp::testutil::FileExists;
+using ::tp::testutil::ForEachPrefixFile;
+using ::tp::testutil::ReadFileBytes;
+using ::tp::testutil::RunCommand;
+using ::tp::testutil::TempPath;
+using ::tp::testutil::WriteFileBytes;
+
 const char kDir[] = "formats/npy/";
 
 std::string Fixture(absl::string_view name) { return absl::StrCat(kDir, name); }
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-void WriteAll(const std::string& path, absl::string_view data) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  f.write(data.data(), data.size());
-}
-
-std::string TempPath(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return absl::StrCat(dir ? dir : "/tmp", "/", name);
-}
-
-bool Exists(const std::string& path) { return std::ifstream(path).good(); }
-
-std::string RunCommand(const std::string& cmd, int* exit_code) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) {
-    *exit_code = -1;
-    return out;
-  }
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
-  *exit_code = pclose(p);
-  return out;
-}
 
 struct Expected {
   std::string file;
@@ -70,7 +42,7 @@ struct Expected {
 // npy_expected.txt/.bin, written by make_npy_fixtures.py.
 std::vector<Expected> LoadExpected() {
   std::vector<Expected> out;
-  const std::string blob = ReadAll(Fixture("npy_expected.bin"));
+  const std::string blob = ReadFileBytes(Fixture("npy_expected.bin"));
   std::ifstream f(Fixture("npy_expected.txt"));
   std::string line;
   while (std::getline(f, line)) {
@@ -223,7 +195,7 @@ TEST(NpyTest, HeaderSizesBeyondTheFileFailWithoutAllocating) {
 }
 
 TEST(NpyTest, MalformedHeadersFail) {
-  const std::string good = ReadAll(Fixture("f32.npy"));
+  const std::string good = ReadFileBytes(Fixture("f32.npy"));
   ASSERT_GT(good.size(), 128u);
   auto with_header = [](absl::string_view dict, char major = 1) {
     std::string h = std::string("\x93NUMPY", 6);
@@ -249,7 +221,7 @@ TEST(NpyTest, MalformedHeadersFail) {
   };
   for (const auto& [name, bytes] : cases) {
     const std::string path = TempPath(name);
-    WriteAll(path, bytes);
+    WriteFileBytes(path, bytes);
     absl::StatusOr<Tensor> t = ReadNpyFile(path);
     ASSERT_FALSE(t.ok()) << name;
     EXPECT_TRUE(absl::StartsWith(t.status().message(), path)) << t.status();
@@ -300,38 +272,36 @@ TEST(NpyTest, EmptyArraysWithHugeDimensionsInEveryLayout) {
 
 TEST(NpyTest, EveryTruncationFailsCleanly) {
   for (const char* name : {"f32.npy", "v2_f32.npy", "scalar_bool.npy"}) {
-    const std::string full = ReadAll(Fixture(name));
+    const std::string full = ReadFileBytes(Fixture(name));
     const std::string path = TempPath(absl::StrCat("trunc_", name));
-    for (size_t len = 0; len < full.size(); ++len) {
-      WriteAll(path, absl::string_view(full).substr(0, len));
+    ASSERT_NO_FATAL_FAILURE(ForEachPrefixFile(full, path, [&](size_t len) {
       absl::StatusOr<Tensor> t = ReadNpyFile(path);
       ASSERT_FALSE(t.ok()) << name << " truncated to " << len << " bytes was accepted";
       EXPECT_TRUE(absl::StartsWith(t.status().message(), path)) << t.status();
-    }
+    }));
   }
 }
 
 TEST(NpzTest, EveryTruncationFailsCleanly) {
   for (const char* name : {"stored.npz", "compressed.npz"}) {
-    const std::string full = ReadAll(Fixture(name));
+    const std::string full = ReadFileBytes(Fixture(name));
     ASSERT_LT(full.size(), 8192u);
     const std::string path = TempPath(absl::StrCat("trunc_", name));
-    for (size_t len = 0; len < full.size(); ++len) {
-      WriteAll(path, absl::string_view(full).substr(0, len));
+    ASSERT_NO_FATAL_FAILURE(ForEachPrefixFile(full, path, [&](size_t len) {
       absl::StatusOr<Checkpoint> c = ReadNpzFile(path);
       ASSERT_FALSE(c.ok()) << name << " truncated to " << len << " bytes was accepted";
       EXPECT_TRUE(absl::StartsWith(c.status().message(), path)) << c.status();
-    }
+    }));
   }
 }
 
 TEST(NpzTest, CorruptBytesNeverCrash) {
-  const std::string full = ReadAll(Fixture("compressed.npz"));
+  const std::string full = ReadFileBytes(Fixture("compressed.npz"));
   const std::string path = TempPath("corrupt.npz");
   for (size_t i = 0; i < full.size(); ++i) {
     std::string bad = full;
     bad[i] = static_cast<char>(~bad[i]);
-    WriteAll(path, bad);
+    WriteFileBytes(path, bad);
     absl::StatusOr<Checkpoint> c = ReadNpzFile(path);
     if (!c.ok()) {
       EXPECT_TRUE(absl::StartsWith(c.status().message(), path)) << c.status();
@@ -375,7 +345,7 @@ TEST(NpyTest, NumPyReadsWhatWeWrite) {
 TEST(NpyTest, WrittenDataIsAlignedAndHeaderIsNumPyStyle) {
   const std::string path = TempPath("scalar.npy");
   ASSERT_TRUE(WriteNpyFile(path, TensorFromFloats({}, {2.5f})).ok());
-  const std::string bytes = ReadAll(path);
+  const std::string bytes = ReadFileBytes(path);
   ASSERT_GT(bytes.size(), 4u);
   EXPECT_EQ((bytes.size() - 4) % 64, 0u);
   EXPECT_TRUE(absl::StrContains(bytes, "'shape': (), }")) << bytes;
@@ -387,13 +357,13 @@ TEST(NpyTest, Bf16AndQ8HaveNoNumPyDtype) {
   absl::Status s = WriteNpyFile(path, Tensor::Zeros(DType::kBF16, {4}));
   EXPECT_EQ(s.code(), absl::StatusCode::kUnimplemented) << s;
   EXPECT_TRUE(absl::StrContains(s.message(), "bf16")) << s;
-  EXPECT_FALSE(Exists(path));
+  EXPECT_FALSE(FileExists(path));
   const std::string npz = TempPath("q8.npz");
   s = WriteNpzFile(npz, {{"a", Tensor::Zeros(DType::kF32, {2})},
                          {"q", Tensor::Zeros(DType::kQ8_0, {32})}});
   EXPECT_EQ(s.code(), absl::StatusCode::kUnimplemented) << s;
   EXPECT_TRUE(absl::StrContains(s.message(), "\"q\"")) << s;
-  EXPECT_FALSE(Exists(npz));
+  EXPECT_FALSE(FileExists(npz));
 }
 
 TEST(RegistryTest, DetectsReadsAndWritesNpyAndNpz) {

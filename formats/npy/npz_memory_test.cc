@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/output_file.h"
+#include "core/testing/test_util.h"
 #include "formats/npy/npy.h"
 #include "formats/npy/npz.h"
 #include "formats/registry.h"
@@ -33,16 +34,13 @@ extern "C" const char* __asan_default_options() { return "quarantine_size_mb=0";
 namespace tp {
 namespace {
 
+using ::tp::testutil::TempPath;
+
 constexpr int kTensors = 64;
 constexpr int64_t kElems = 1 << 20;  // 4 MiB of f32 per tensor
 constexpr int64_t kTensorBytes = kElems * 4;
 
 double ExpectedSum(int i) { return 1024.0 * (1023.0 * 1024.0 / 2.0) + 0.25 * i * kElems; }
-
-std::string TempPath(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return absl::StrCat(dir != nullptr ? dir : "/tmp", "/", name);
-}
 
 // VmRSS of this process in bytes (-1 when /proc is unavailable).
 int64_t ResidentBytes() {

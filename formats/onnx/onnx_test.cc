@@ -3,13 +3,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <fstream>
-#include <sstream>
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
+#include "core/testing/test_util.h"
 #include "formats/json/json.h"
 #include "formats/registry.h"
 #include "gtest/gtest.h"
@@ -17,19 +15,12 @@
 namespace tp {
 namespace {
 
+using ::tp::testutil::CheckBadCases;
+using ::tp::testutil::ForEachPrefix;
+using ::tp::testutil::ReadFileBytes;
+using ::tp::testutil::TempDir;
+
 const char kDir[] = "formats/onnx/";
-
-std::string ReadBytes(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string TempDir() {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return dir ? dir : "/tmp";
-}
 
 std::string MetaText(const MetaValue& v) {
   return v.type == MetaValue::Type::kString ? v.s : v.ToString();
@@ -37,7 +28,7 @@ std::string MetaText(const MetaValue& v) {
 
 // Compares with what onnx.numpy_helper.to_array read (make_fixtures.py).
 void ExpectMatches(const Checkpoint& ckpt, const std::string& expected_path) {
-  absl::StatusOr<JsonValue> expected = ParseJson(ReadBytes(expected_path), expected_path);
+  absl::StatusOr<JsonValue> expected = ParseJson(ReadFileBytes(expected_path), expected_path);
   ASSERT_TRUE(expected.ok()) << expected.status();
   const auto& tensors = expected->Find("tensors")->array;
   ASSERT_EQ(ckpt.tensors.size(), tensors.size());
@@ -88,21 +79,9 @@ TEST(OnnxTest, ExternalData) {
 }
 
 TEST(OnnxTest, BadFilesGiveOneLineErrors) {
-  const std::string cases = ReadBytes(absl::StrCat(kDir, "bad_cases.txt"));
   int count = 0;
-  for (absl::string_view line : absl::StrSplit(cases, '\n', absl::SkipEmpty())) {
-    std::vector<std::string> f = absl::StrSplit(line, '\t');
-    ASSERT_EQ(f.size(), 3u);
-    const std::string path = absl::StrCat(kDir, f[0]);
-    SCOPED_TRACE(path);
-    absl::StatusOr<Checkpoint> ckpt = ReadOnnx(path, {});
-    ASSERT_FALSE(ckpt.ok());
-    EXPECT_EQ(absl::StatusCodeToString(ckpt.status().code()), f[1]) << ckpt.status();
-    EXPECT_NE(ckpt.status().message().find(f[2]), absl::string_view::npos) << ckpt.status();
-    EXPECT_EQ(ckpt.status().message().rfind(path + ": ", 0), 0u) << ckpt.status();
-    EXPECT_EQ(ckpt.status().message().find('\n'), absl::string_view::npos);
-    ++count;
-  }
+  ASSERT_NO_FATAL_FAILURE(CheckBadCases(
+      kDir, [](const std::string& path) { return ReadOnnx(path, {}).status(); }, ": ", &count));
   EXPECT_GE(count, 12);
 }
 
@@ -112,7 +91,7 @@ TEST(OnnxTest, SymlinkOutOfTheFolderIsRefused) {
   ASSERT_EQ(system(absl::StrCat("rm -rf ", root, " && mkdir -p ", model_dir).c_str()), 0);
   std::ofstream(root + "/outside.bin", std::ios::binary) << std::string(8, '\0');
   std::ofstream(model_dir + "/model.onnx", std::ios::binary)
-      << ReadBytes(absl::StrCat(kDir, "escape_symlink.onnx"));
+      << ReadFileBytes(absl::StrCat(kDir, "escape_symlink.onnx"));
   ASSERT_EQ(symlink("../outside.bin", (model_dir + "/link.bin").c_str()), 0);
   absl::StatusOr<Checkpoint> ckpt = ReadOnnx(model_dir + "/model.onnx", {});
   ASSERT_FALSE(ckpt.ok());
@@ -133,18 +112,17 @@ TEST(OnnxTest, SymlinkOutOfTheFolderIsRefused) {
 // (smaller) model; every prefix must either fail with a one-line message or parse, never crash.
 TEST(OnnxTest, TruncationAtEveryByte) {
   for (const char* name : {"typed.onnx", "tiny.onnx"}) {
-    const std::string bytes = ReadBytes(absl::StrCat(kDir, name));
+    const std::string bytes = ReadFileBytes(absl::StrCat(kDir, name));
     ASSERT_GT(bytes.size(), 500u);
     int failed = 0;
-    for (size_t n = 0; n < bytes.size(); ++n) {
-      const std::string cut = bytes.substr(0, n);
+    ForEachPrefix(bytes, [&failed](size_t, const std::string& cut) {
       absl::StatusOr<Checkpoint> ckpt = ParseOnnxModel(cut, "", "cut");
       if (!ckpt.ok()) {
         ++failed;
         EXPECT_EQ(ckpt.status().message().find('\n'), absl::string_view::npos);
         EXPECT_EQ(ckpt.status().message().rfind("cut: ", 0), 0u);
       }
-    }
+    });
     EXPECT_GT(failed, static_cast<int>(bytes.size() * 9 / 10)) << name;
   }
 }

@@ -1,30 +1,25 @@
 #include "formats/pytorch/pickle.h"
 
 #include <cmath>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "core/testing/test_util.h"
 #include "formats/pytorch/expected_file.h"
 #include "gtest/gtest.h"
 
 namespace tp {
 namespace {
 
+using ::tp::testutil::ForEachPrefix;
+using ::tp::testutil::ReadFileBytes;
+
 using Kind = PickleValue::Kind;
 
 const char kDir[] = "tests/fixtures/pytorch/";
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // Test-side walk of the value tree into (key, type, value) lines, the layout of the expected file.
 void Walk(const PickleValue* v, const std::string& prefix, std::vector<ExpectedMeta>* out) {
@@ -50,7 +45,7 @@ class ValuesTest : public ::testing::TestWithParam<int> {};
 
 TEST_P(ValuesTest, MatchesPython) {
   const std::string path = absl::StrCat(kDir, "values_p", GetParam(), ".pkl");
-  const std::string bytes = ReadAll(path);
+  const std::string bytes = ReadFileBytes(path);
   ASSERT_FALSE(bytes.empty()) << path;
   PickleOptions options;
   options.source = path;
@@ -84,7 +79,7 @@ TEST_P(ValuesTest, MatchesPython) {
 // Float values compared exactly, not through StrCat.
 TEST(PickleTest, FloatsAreExact) {
   for (int proto : {0, 2, 5}) {
-    const std::string bytes = ReadAll(absl::StrCat(kDir, "values_p", proto, ".pkl"));
+    const std::string bytes = ReadFileBytes(absl::StrCat(kDir, "values_p", proto, ".pkl"));
     auto r = RunPickle(bytes, PickleOptions());
     ASSERT_TRUE(r.ok()) << r.status();
     const PickleValue* floats = nullptr;
@@ -104,7 +99,7 @@ INSTANTIATE_TEST_SUITE_P(Protocols, ValuesTest, ::testing::Values(0, 2, 5));
 
 TEST(PickleTest, MaliciousGlobalIsRecordedNotCalled) {
   const std::string path = absl::StrCat(kDir, "malicious.pkl");
-  const std::string bytes = ReadAll(path);
+  const std::string bytes = ReadFileBytes(path);
   PickleOptions options;
   options.source = path;
   auto r = RunPickle(bytes, options);
@@ -135,12 +130,13 @@ TEST(PickleTest, DangerousGlobals) {
 }
 
 TEST(PickleTest, TruncationAtEveryByteFails) {
-  const std::string bytes = ReadAll(absl::StrCat(kDir, "values_p2.pkl"));
-  for (size_t n = 0; n < bytes.size(); ++n) {
-    auto r = RunPickle(absl::string_view(bytes).substr(0, n), PickleOptions());
+  const std::string bytes = ReadFileBytes(absl::StrCat(kDir, "values_p2.pkl"));
+  ASSERT_FALSE(bytes.empty());
+  ASSERT_NO_FATAL_FAILURE(ForEachPrefix(bytes, [](size_t n, const std::string& cut) {
+    auto r = RunPickle(cut, PickleOptions());
     ASSERT_FALSE(r.ok()) << "prefix " << n;
     EXPECT_FALSE(r.status().message().empty());
-  }
+  }));
 }
 
 // Hand-assembled opcode sequences (opcode values from Python's pickletools documentation).

@@ -6,8 +6,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -16,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/checkpoint.h"
 #include "core/tensor.h"
+#include "core/testing/test_util.h"
 #include "formats/pytorch/expected_file.h"
 #include "formats/registry.h"
 #include "gtest/gtest.h"
@@ -23,24 +22,12 @@
 namespace tp {
 namespace {
 
+using ::tp::testutil::ForEachPrefixFile;
+using ::tp::testutil::ReadFileBytes;
+using ::tp::testutil::TempPath;
+using ::tp::testutil::WriteFileBytes;
+
 std::string Fixture(const std::string& name) { return "tests/fixtures/pytorch/" + name; }
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string TempPath(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return absl::StrCat(dir ? dir : "/tmp", "/", name);
-}
-
-void WriteFile(const std::string& path, absl::string_view bytes) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out.write(bytes.data(), bytes.size());
-}
 
 // Element values read exactly from the packed little-endian copy (integers without going
 // through double, so int64 values above 2^53 are compared exactly).
@@ -294,28 +281,27 @@ TEST(PyTorchReaderTest, SelectKeepsASubtree) {
 class TruncationTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(TruncationTest, EveryPrefixFailsCleanly) {
-  const std::string bytes = ReadAll(Fixture(GetParam()));
+  const std::string bytes = ReadFileBytes(Fixture(GetParam()));
   ASSERT_GT(bytes.size(), 100u);
   const std::string path = TempPath("truncated_" + GetParam());
-  for (size_t n = 0; n < bytes.size(); ++n) {
-    WriteFile(path, absl::string_view(bytes).substr(0, n));
+  ASSERT_NO_FATAL_FAILURE(ForEachPrefixFile(bytes, path, [&path](size_t n) {
     absl::StatusOr<Checkpoint> ckpt = ReadPyTorch(path);
     ASSERT_FALSE(ckpt.ok()) << "prefix of " << n << " bytes was accepted";
     EXPECT_TRUE(absl::StrContains(ckpt.status().message(), path)) << ckpt.status();
     EXPECT_EQ(ckpt.status().message().find('\n'), std::string::npos) << ckpt.status();
-  }
+  }));
 }
 
 // Every single byte changed: any outcome but a crash (run under ASan/UBSan in CI).
 TEST_P(TruncationTest, EveryByteCorruptedNeverCrashes) {
-  const std::string bytes = ReadAll(Fixture(GetParam()));
+  const std::string bytes = ReadFileBytes(Fixture(GetParam()));
   const std::string path = TempPath("corrupt_" + GetParam());
   int failures = 0;
   for (size_t n = 0; n < bytes.size(); ++n) {
     for (uint8_t x : {0xff, 0x01}) {
       std::string copy = bytes;
       copy[n] = static_cast<char>(copy[n] ^ x);
-      WriteFile(path, copy);
+      WriteFileBytes(path, copy);
       failures += !ReadPyTorch(path).ok();
     }
   }
@@ -357,7 +343,7 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(PyTorchReaderTest, WrongMagic) {
   const std::string path = TempPath("not_a_checkpoint.pt");
-  WriteFile(path, "GGUF\x03\x00\x00\x00 definitely not torch");
+  WriteFileBytes(path, "GGUF\x03\x00\x00\x00 definitely not torch");
   absl::StatusOr<Checkpoint> ckpt = ReadPyTorch(path);
   ASSERT_FALSE(ckpt.ok());
   EXPECT_EQ(ckpt.status().code(), absl::StatusCode::kInvalidArgument);
@@ -368,7 +354,7 @@ TEST(PyTorchReaderTest, WrongMagic) {
 
 TEST(PyTorchReaderTest, ZipWithoutDataPkl) {
   // A real zip from the fixtures with its data.pkl name changed.
-  std::string bytes = ReadAll(Fixture("tiny.pt"));
+  std::string bytes = ReadFileBytes(Fixture("tiny.pt"));
   size_t pos;
   int renamed = 0;
   while ((pos = bytes.find("data.pkl")) != std::string::npos) {
@@ -377,7 +363,7 @@ TEST(PyTorchReaderTest, ZipWithoutDataPkl) {
   }
   ASSERT_EQ(renamed, 2);  // local header and central directory
   const std::string path = TempPath("no_data_pkl.pt");
-  WriteFile(path, bytes);
+  WriteFileBytes(path, bytes);
   absl::StatusOr<Checkpoint> ckpt = ReadPyTorch(path);
   ASSERT_FALSE(ckpt.ok());
   EXPECT_EQ(ckpt.status().code(), absl::StatusCode::kNotFound);

@@ -1,13 +1,11 @@
 #include "formats/safetensors/safetensors.h"
 
-#include <cstdlib>
 #include <fstream>
-#include <sstream>
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "core/mapped_file.h"
+#include "core/testing/test_util.h"
 #include "formats/json/json.h"
 #include "formats/registry.h"
 #include "gtest/gtest.h"
@@ -15,19 +13,12 @@
 namespace tp {
 namespace {
 
+using ::tp::testutil::CheckBadCases;
+using ::tp::testutil::ForEachPrefix;
+using ::tp::testutil::ReadFileBytes;
+using ::tp::testutil::TempPath;
+
 const char kDir[] = "formats/safetensors/";
-
-std::string ReadText(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string TempPath(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return absl::StrCat(dir ? dir : "/tmp", "/", name);
-}
 
 // Compares a checkpoint with an expected JSON made by make_fixtures.py from NumPy / PyTorch.
 void ExpectMatches(const Checkpoint& ckpt, const JsonValue& expected) {
@@ -62,7 +53,7 @@ void ExpectMatches(const Checkpoint& ckpt, const JsonValue& expected) {
 
 JsonValue LoadExpected() {
   absl::StatusOr<JsonValue> v =
-      ParseJson(ReadText(absl::StrCat(kDir, "basic_expected.json")), "basic_expected.json");
+      ParseJson(ReadFileBytes(absl::StrCat(kDir, "basic_expected.json")), "basic_expected.json");
   EXPECT_TRUE(v.ok()) << v.status();
   return v.ok() ? *v : JsonValue();
 }
@@ -99,38 +90,25 @@ TEST(SafetensorsTest, DetectAndExtension) {
 }
 
 TEST(SafetensorsTest, BadFilesGiveOneLineErrors) {
-  std::string cases = ReadText(absl::StrCat(kDir, "bad_cases.txt"));
   int count = 0;
-  for (absl::string_view line : absl::StrSplit(cases, '\n', absl::SkipEmpty())) {
-    std::vector<std::string> f = absl::StrSplit(line, '\t');
-    ASSERT_EQ(f.size(), 3u);
-    const std::string path = absl::StrCat(kDir, f[0]);
-    SCOPED_TRACE(path);
-    absl::StatusOr<Checkpoint> ckpt = ReadSafetensors(path, {});
-    ASSERT_FALSE(ckpt.ok());
-    EXPECT_EQ(absl::StatusCodeToString(ckpt.status().code()), f[1]) << ckpt.status();
-    EXPECT_NE(ckpt.status().message().find(f[2]), absl::string_view::npos) << ckpt.status();
-    EXPECT_EQ(ckpt.status().message().rfind(path, 0), 0u) << ckpt.status();
-    EXPECT_EQ(ckpt.status().message().find('\n'), absl::string_view::npos);
-    ++count;
-  }
+  ASSERT_NO_FATAL_FAILURE(CheckBadCases(
+      kDir, [](const std::string& path) { return ReadSafetensors(path, {}).status(); }, "", &count));
   EXPECT_GE(count, 19);
 }
 
 TEST(SafetensorsTest, TruncationAtEveryByteFails) {
-  const std::string bytes = ReadText(absl::StrCat(kDir, "basic.safetensors"));
+  const std::string bytes = ReadFileBytes(absl::StrCat(kDir, "basic.safetensors"));
   ASSERT_GT(bytes.size(), 100u);
-  for (size_t n = 0; n < bytes.size(); ++n) {
-    const std::string cut = bytes.substr(0, n);  // own buffer so ASan sees reads past the end
+  ASSERT_NO_FATAL_FAILURE(ForEachPrefix(bytes, [](size_t n, const std::string& cut) {
     absl::StatusOr<Checkpoint> ckpt = ParseSafetensors(cut, nullptr, "cut");
     ASSERT_FALSE(ckpt.ok()) << "prefix of " << n << " bytes was accepted";
     EXPECT_EQ(ckpt.status().message().find('\n'), absl::string_view::npos);
-  }
+  }));
   EXPECT_TRUE(ParseSafetensors(bytes, nullptr, "whole").ok());
 }
 
 TEST(SafetensorsTest, CorruptedHeaderLengthDoesNotAllocate) {
-  std::string bytes = ReadText(absl::StrCat(kDir, "basic.safetensors"));
+  std::string bytes = ReadFileBytes(absl::StrCat(kDir, "basic.safetensors"));
   for (uint64_t n : {uint64_t{0}, uint64_t{1}, uint64_t{99'999'999}, ~uint64_t{0}, uint64_t{1} << 63}) {
     std::string b = bytes;
     std::memcpy(&b[0], &n, 8);

@@ -1,54 +1,32 @@
 #include "formats/zip/zip.h"
 
+#include <cctype>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <map>
-#include <sstream>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
+#include "core/mapped_file.h"
+#include "core/testing/test_util.h"
 #include "gtest/gtest.h"
 
 namespace tp {
 namespace {
 
+using ::tp::testutil::ForEachPrefixFile;
+using ::tp::testutil::ReadFileBytes;
+using ::tp::testutil::RunCommand;
+using ::tp::testutil::TempPath;
+using ::tp::testutil::WriteFileBytes;
+
 const char kDir[] = "formats/zip/";
-
-std::string ReadAll(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-void WriteAll(const std::string& path, absl::string_view data) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  f.write(data.data(), data.size());
-}
-
-std::string TempPath(const std::string& name) {
-  const char* dir = std::getenv("TEST_TMPDIR");
-  return absl::StrCat(dir ? dir : "/tmp", "/", name);
-}
-
-// Runs a shell command and returns its stdout.
-std::string RunCommand(const std::string& cmd, int* exit_code) {
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (p == nullptr) {
-    *exit_code = -1;
-    return out;
-  }
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) out.append(buf, n);
-  *exit_code = pclose(p);
-  return out;
-}
 
 struct Expected {
   std::string name;
@@ -75,7 +53,7 @@ std::map<std::string, std::vector<Expected>> LoadExpected() {
 
 TEST(ZipReaderTest, ReadsArchivesWrittenByPythonZipfile) {
   const auto expected = LoadExpected();
-  const std::string blob = ReadAll(absl::StrCat(kDir, "zip_expected.bin"));
+  const std::string blob = ReadFileBytes(absl::StrCat(kDir, "zip_expected.bin"));
   ASSERT_EQ(expected.size(), 5u);
   for (const auto& [archive, entries] : expected) {
     SCOPED_TRACE(archive);
@@ -141,6 +119,80 @@ TEST(ZipReaderTest, CrcMismatchFails) {
   EXPECT_TRUE(absl::StrContains(data.status().message(), "CRC-32")) << data.status();
 }
 
+// Resident kB of this process's mapping that starts at `start` (/proc/self/smaps), -1 if absent.
+int64_t MappingRssKb(const void* start) {
+  std::ifstream in("/proc/self/smaps");
+  const uintptr_t want = reinterpret_cast<uintptr_t>(start);
+  std::string line;
+  bool in_mapping = false;
+  while (std::getline(in, line)) {
+    const size_t dash = line.find('-');
+    if (dash != std::string::npos && dash > 0 && line.find(' ') > dash &&
+        std::isxdigit(static_cast<unsigned char>(line[0]))) {
+      in_mapping = std::stoull(line.substr(0, dash), nullptr, 16) == want;
+      continue;
+    }
+    if (in_mapping && line.rfind("Rss:", 0) == 0) return std::atoll(line.c_str() + 4);
+  }
+  return -1;
+}
+
+// The scan reads local headers without faulting the mapping in: a stored archive of 64 entries
+// of 1 MiB (written by Python's zipfile) must leave fewer resident pages of the mapping than it
+// has entries (reading each header through the mapping touches one page per entry at least).
+TEST(ZipReaderTest, HeaderScanLeavesTheMappingCold) {
+  const std::string path = TempPath("cold_scan.zip");
+  int rc = 0;
+  const std::string out = RunCommand(
+      absl::StrCat("/usr/bin/python3 -c 'import sys, zipfile\n"
+                   "with zipfile.ZipFile(sys.argv[1], \"w\", zipfile.ZIP_STORED) as z:\n"
+                   "    [z.writestr(\"e%02d\" % i, bytes([i]) * (1 << 20)) for i in range(64)]' ",
+                   path, " 2>&1"),
+      &rc);
+  ASSERT_EQ(rc, 0) << out;
+  absl::StatusOr<std::shared_ptr<const MappedFile>> file = MappedFile::Open(path);
+  ASSERT_TRUE(file.ok()) << file.status();
+  const void* base = (*file)->data();
+  auto zip = ZipReader::FromMapped(*file);
+  ASSERT_TRUE(zip.ok()) << zip.status();
+  ASSERT_EQ((*zip)->entries().size(), 64u);
+  const int64_t rss_kb = MappingRssKb(base);
+  ASSERT_GE(rss_kb, 0) << "mapping not found in /proc/self/smaps";
+  EXPECT_LT(rss_kb, 64 * 4) << "kB of the archive resident after the header scan";
+  // The offsets found without the mapping are right: each entry holds its index.
+  for (int i : {0, 17, 63}) {
+    const ZipEntry& e = (*zip)->entries()[i];
+    EXPECT_EQ(e.name, absl::StrFormat("e%02d", i));
+    auto data = (*zip)->Read(e, true);
+    ASSERT_TRUE(data.ok()) << data.status();
+    ASSERT_EQ(data->bytes().size(), 1u << 20);
+    EXPECT_EQ(data->bytes().front(), static_cast<char>(i));
+    EXPECT_EQ(data->bytes().back(), static_cast<char>(i));
+  }
+}
+
+// When the path no longer names the mapped file (replaced by a rename since it was mapped),
+// the headers come from the mapping, which still holds the archive that was opened.
+TEST(ZipReaderTest, ScanUsesTheMappingWhenThePathWasReplaced) {
+  const std::string path = TempPath("replaced.zip");
+  ASSERT_TRUE(WriteFileBytes(path, ReadFileBytes(absl::StrCat(kDir, "stored.zip"))));
+  absl::StatusOr<std::shared_ptr<const MappedFile>> file = MappedFile::Open(path);
+  ASSERT_TRUE(file.ok()) << file.status();
+  const std::string other = TempPath("replacement.bin");
+  ASSERT_TRUE(WriteFileBytes(other, "not the archive"));
+  ASSERT_EQ(std::rename(other.c_str(), path.c_str()), 0);
+  auto zip = ZipReader::FromMapped(*file);
+  ASSERT_TRUE(zip.ok()) << zip.status();
+  const auto expected = LoadExpected();
+  const auto& want = expected.at("stored.zip");
+  ASSERT_EQ((*zip)->entries().size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) {
+    EXPECT_EQ((*zip)->entries()[i].name, want[i].name);
+    EXPECT_EQ((*zip)->entries()[i].crc32, want[i].crc);
+    EXPECT_TRUE((*zip)->Read((*zip)->entries()[i], true).ok()) << want[i].name;
+  }
+}
+
 // Opens and reads every entry; returns the first error.
 absl::Status OpenAndReadAll(const std::string& path) {
   auto zip = ZipReader::Open(path);
@@ -154,16 +206,15 @@ absl::Status OpenAndReadAll(const std::string& path) {
 
 TEST(ZipReaderTest, EveryTruncationFailsCleanly) {
   for (const char* name : {"stored.zip", "deflated.zip", "zip64_full.zip"}) {
-    const std::string full = ReadAll(absl::StrCat(kDir, name));
+    const std::string full = ReadFileBytes(absl::StrCat(kDir, name));
     ASSERT_FALSE(full.empty());
     const std::string path = TempPath(absl::StrCat("trunc_", name));
-    for (size_t len = 0; len < full.size(); ++len) {
-      WriteAll(path, absl::string_view(full).substr(0, len));
+    ASSERT_NO_FATAL_FAILURE(ForEachPrefixFile(full, path, [&](size_t len) {
       absl::Status s = OpenAndReadAll(path);
       ASSERT_FALSE(s.ok()) << name << " truncated to " << len << " bytes was accepted";
       EXPECT_TRUE(absl::StrContains(s.message(), path)) << s;
       EXPECT_EQ(s.message().find('\n'), std::string::npos) << s;
-    }
+    }));
   }
 }
 
@@ -171,7 +222,7 @@ TEST(ZipReaderTest, CorruptBytesNeverCrash) {
   // Every byte replaced by a few values: any outcome but a crash (or, under --config=asan, an
   // out-of-bounds read) is acceptable; errors must name the file.
   for (const char* name : {"deflated.zip", "zip64_full.zip"}) {
-    const std::string full = ReadAll(absl::StrCat(kDir, name));
+    const std::string full = ReadFileBytes(absl::StrCat(kDir, name));
     const std::string path = TempPath(absl::StrCat("corrupt_", name));
     int failures = 0;
     for (size_t i = 0; i < full.size(); ++i) {
@@ -179,7 +230,7 @@ TEST(ZipReaderTest, CorruptBytesNeverCrash) {
         std::string bad = full;
         if (static_cast<unsigned char>(bad[i]) == v) continue;
         bad[i] = static_cast<char>(v);
-        WriteAll(path, bad);
+        WriteFileBytes(path, bad);
         absl::Status s = OpenAndReadAll(path);
         if (!s.ok()) {
           ++failures;
@@ -193,11 +244,11 @@ TEST(ZipReaderTest, CorruptBytesNeverCrash) {
 
 TEST(ZipReaderTest, GarbageAndEmptyFilesFail) {
   const std::string empty = TempPath("empty.zip");
-  WriteAll(empty, "");
+  WriteFileBytes(empty, "");
   absl::Status s = OpenAndReadAll(empty);
   EXPECT_EQ(s.code(), absl::StatusCode::kOutOfRange) << s;
   const std::string garbage = TempPath("garbage.zip");
-  WriteAll(garbage, std::string(1000, 'x'));
+  WriteFileBytes(garbage, std::string(1000, 'x'));
   s = OpenAndReadAll(garbage);
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
   EXPECT_TRUE(absl::StrContains(s.message(), garbage)) << s;
