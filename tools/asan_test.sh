@@ -12,8 +12,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ "$#" -eq 0 ]; then
-  set -- //core/... //formats/...
+# Arguments that are not target patterns (flags) pass through; without a pattern, the default set.
+has_pattern=0
+for arg in "$@"; do
+  case "$arg" in //* | :*) has_pattern=1 ;; esac
+done
+if [ "$has_pattern" -eq 0 ]; then
+  set -- "$@" //core/... //formats/...
 fi
 
 # halt_on_error: the first report fails the test; detect_leaks is set by the config.
