@@ -1,7 +1,7 @@
 // Per-kernel timings of the cpu backend on the shapes of the benchmark models (best of N runs,
 // which is robust to the noise of shared machines). A development aid next to bench_runtime.
 //
-// Usage: kernel_microbench [threads] [reps]
+// Usage: kernel_microbench [threads] [reps] [label substring]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -35,8 +35,12 @@ void AddInts(onnx::NodeProto* n, const std::string& name, std::vector<int64_t> v
   for (int64_t x : v) a->add_ints(x);
 }
 
+// Only kernels whose label contains this substring run (argv[3]; empty: all).
+std::string* label_filter = new std::string();
+
 void Time(const std::string& label, const onnx::NodeProto& node, std::vector<const Tensor*> in,
           int threads, int reps) {
+  if (label.find(*label_filter) == std::string::npos) return;
   const rt::KernelDef* def = rt::CpuKernelTable().Find("", node.op_type(), 17);
   double best = 1e30;
   for (int r = 0; r < reps; ++r) {
@@ -90,12 +94,23 @@ void Unary(int threads, int reps, const std::string& op, Shape shape, int inputs
   Time(op + " " + ShapeToString(shape), n, in, threads, reps);
 }
 
+void ReduceMeanLast(int threads, int reps, Shape shape) {
+  onnx::NodeProto n;
+  n.set_op_type("ReduceMean");
+  n.add_input("x");
+  n.add_output("y");
+  AddInts(&n, "axes", {-1});
+  Tensor x = Random(shape);
+  Time("ReduceMean(-1) " + ShapeToString(shape), n, {&x}, threads, reps);
+}
+
 }  // namespace
 }  // namespace tp
 
 int main(int argc, char** argv) {
   const int threads = argc > 1 ? std::atoi(argv[1]) : 1;
   const int reps = argc > 2 ? std::atoi(argv[2]) : 10;
+  if (argc > 3) *tp::label_filter = argv[3];
   for (int64_t k : {3, 7, 11}) {
     tp::Conv(threads, reps, 64, 64, k, 3, 1384);
     tp::Conv(threads, reps, 32, 32, k, 3, 11072);
@@ -112,5 +127,11 @@ int main(int argc, char** argv) {
   tp::Unary(threads, reps, "LeakyRelu", {1, 32, 11072});
   tp::Unary(threads, reps, "Add", {1, 32, 11072}, 2);
   tp::Unary(threads, reps, "Transpose", {1, 500, 8, 64});
+  // The DiT block's light ops (LayerNorm decomposition, GELU, adaLN modulation).
+  tp::Unary(threads, reps, "Add", {1, 500, 512}, 2);
+  tp::Unary(threads, reps, "Mul", {1, 500, 2048}, 2);
+  tp::Unary(threads, reps, "Sub", {1, 500, 512}, 2);
+  tp::Unary(threads, reps, "Erf", {1, 500, 512});
+  tp::ReduceMeanLast(threads, reps, {1, 500, 512});
   return 0;
 }

@@ -1,5 +1,5 @@
 // ONNX Runtime (onnxruntime-node) timings for bench_runtime.sh, in the same line format as
-// bench_runtime.cc: "ort MODEL threads=T median_ms=X mean_abs_out=Y".
+// bench_runtime.cc: "ort MODEL threads=T median_ms=X mean_abs_out=Y min_ms=Z".
 // Usage: node ort_bench.js MODELS_DIR MODEL[,MODEL] THREADS[,THREADS] RUNS
 const fs = require('fs');
 const ort = require('onnxruntime-node');
@@ -39,7 +39,7 @@ async function bench(dir, name, threads, runs) {
   times.sort((a, b) => a - b);
   const median = times[Math.floor(times.length / 2)];
   console.log(`ort ${name} threads=${threads} median_ms=${median.toFixed(2)} ` +
-              `mean_abs_out=${meanAbs.toPrecision(6)}`);
+              `mean_abs_out=${meanAbs.toPrecision(6)} min_ms=${times[0].toFixed(2)}`);
 }
 
 (async () => {

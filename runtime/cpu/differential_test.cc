@@ -351,7 +351,9 @@ TEST(DifferentialTest, Binary) {
   const std::vector<std::pair<Shape, Shape>> shapes = {
       {{2, 3, 4}, {2, 3, 4}}, {{2, 3, 4}, {}},      {{}, {5, 7}},          {{1, 8, 33}, {1, 8, 1}},
       {{2, 3, 4}, {4}},       {{3, 1, 5}, {1, 4, 1}}, {{1, 500, 64}, {1, 1, 64}}, {{0, 3}, {3}},
-      {{4, 1}, {1, 0}},       {{300, 300}, {300, 300}}};
+      {{4, 1}, {1, 0}},       {{300, 300}, {300, 300}},
+      // At least kParallelCheap (512K) output elements: the multi-threaded paths.
+      {{1, 600, 1024}, {1, 600, 1024}}, {{1, 600, 1024}, {1024}}, {{2, 300, 1024}, {2, 300, 1}}};
   uint32_t seed = 700;
   for (const char* op : {"Add", "Sub", "Mul", "Div"}) {
     for (const auto& [a, b] : shapes) {
@@ -369,6 +371,8 @@ TEST(DifferentialTest, Binary) {
     Check(Case(absl::StrCat("Pow_", e), "Pow").In(base).In(TensorFromFloats({}, {e})).Outputs(1));
   }
   Check(Case("Pow_bcast", "Pow").In(base).In(Random({70}, 801)).Outputs(1));
+  Check(Case("Pow_2_huge", "Pow").In(Random({1, 600, 1024}, 802)).In(TensorFromFloats({}, {2.0f}))
+            .Outputs(1));
   Check(Case("Pow_special", "Pow").In(Special()).In(TensorFromFloats({}, {2.0f})).Outputs(1));
 }
 
@@ -378,6 +382,9 @@ TEST(DifferentialTest, Unary) {
                          "Reciprocal"}) {
     Check(Case(absl::StrCat(op, "_random"), op).In(Random({3, 1001}, seed++, 3.0f)).Outputs(1));
     Check(Case(absl::StrCat(op, "_big"), op).In(Random({1, 64, 2000}, seed++, 2.0f)).Outputs(1));
+    // Above the cheap ops' threading threshold too (512K elements).
+    Check(Case(absl::StrCat(op, "_huge"), op).In(Random({1, 600, 1024}, seed++, 2.0f))
+              .Outputs(1));
     Check(Case(absl::StrCat(op, "_special"), op).In(Special()).Outputs(1));
     Check(Case(absl::StrCat(op, "_empty"), op).In(Random({0, 4}, seed++)).Outputs(1));
   }
@@ -419,6 +426,8 @@ TEST(DifferentialTest, Transpose) {
   Check(Case("tr_identity", "Transpose").In(Random({4, 6}, seed++)).Outputs(1)
             .Ints("perm", {0, 1}));
   Check(Case("tr_big", "Transpose").In(Random({1, 500, 8, 64}, seed++)).Outputs(1)
+            .Ints("perm", {0, 2, 1, 3}));
+  Check(Case("tr_huge", "Transpose").In(Random({1, 1200, 8, 64}, seed++)).Outputs(1)
             .Ints("perm", {0, 2, 1, 3}));
   Check(Case("tr_empty", "Transpose").In(Random({0, 3, 2}, seed++)).Outputs(1)
             .Ints("perm", {1, 2, 0}));

@@ -18,11 +18,21 @@ namespace rt {
 namespace cpu {
 namespace {
 
-// Below this many output elements a second thread costs more than it saves.
-constexpr int64_t kParallelElements = 1 << 16;
+// What one element costs: kCheap is a load, an add / multiply / compare and a store (memory
+// bound: about 20 us for 256K floats here); kMath is a polynomial (exp, erf, tanh, pow), about
+// ten times that.
+enum class Cost { kCheap, kMath };
 
-int ThreadsFor(const KernelContext& ctx, int64_t elements) {
-  return elements >= kParallelElements ? std::max(1, ctx.num_threads()) : 1;
+// Below these many output elements a second thread costs more than it saves. Handing a range to
+// a sleeping worker and waiting for it costs tens of microseconds, more on a loaded machine: with
+// a single threshold of 64K elements, the DiT block's [1, 500, 512] Add / Sub / Mul / Div /
+// ReduceMean each ran 2-3x slower on 2 threads than on 1 (bench_runtime --profile).
+constexpr int64_t kParallelCheap = 1 << 19;
+constexpr int64_t kParallelMath = 1 << 16;
+
+int ThreadsFor(const KernelContext& ctx, int64_t elements, Cost cost) {
+  const int64_t threshold = cost == Cost::kMath ? kParallelMath : kParallelCheap;
+  return elements >= threshold ? std::max(1, ctx.num_threads()) : 1;
 }
 
 // ---- Binary ops with broadcasting ----
@@ -86,10 +96,12 @@ absl::Status Binary(KernelContext& ctx) {
     ctx.SetOutput(0, std::move(yt));
     return absl::OkStatus();
   }
-  const int threads = ThreadsFor(ctx, total);
   // (PowSpecial with n = 0 only asks whether the exponent has a special loop.)
-  if (op == BinOp::kPow && bt.num_elements() == 1 && at.num_elements() == total &&
-      PowSpecial(a, b[0], y, 0)) {
+  const bool pow_special = op == BinOp::kPow && bt.num_elements() == 1 &&
+                           at.num_elements() == total && PowSpecial(a, b[0], y, 0);
+  const int threads =
+      ThreadsFor(ctx, total, op == BinOp::kPow && !pow_special ? Cost::kMath : Cost::kCheap);
+  if (pow_special) {
     const float e = b[0];
     ParallelFor(threads, total, [&](int64_t i0, int64_t i1) {
       PowSpecial(a + i0, e, y + i0, i1 - i0);
@@ -141,7 +153,7 @@ absl::Status Binary(KernelContext& ctx) {
 // ---- Unary ops ----
 
 template <typename F>
-absl::Status Unary(KernelContext& ctx, F f) {
+absl::Status Unary(KernelContext& ctx, F f, Cost cost = Cost::kCheap) {
   if (!AllF32(ctx, {0})) return ReferenceFallback(ctx);
   ASSIGN_OR_RETURN(const Tensor* x_in, ctx.Input(0));
   ASSIGN_OR_RETURN(Tensor xt, x_in->Contiguous());
@@ -149,7 +161,7 @@ absl::Status Unary(KernelContext& ctx, F f) {
   const float* x = xt.data_as<float>();
   float* y = yt.mutable_data_as<float>();
   const int64_t n = yt.num_elements();
-  ParallelFor(ThreadsFor(ctx, n), n, [x, y, f](int64_t i0, int64_t i1) {
+  ParallelFor(ThreadsFor(ctx, n, cost), n, [x, y, f](int64_t i0, int64_t i1) {
     // By-value captures: with references the compiler must assume the stores to y alias them,
     // and the loop stays scalar.
     const F fn = f;  // a local copy: its captured constants stay in registers
@@ -170,7 +182,7 @@ absl::Status UnaryArray(KernelContext& ctx, void (*fn)(const float*, float*, int
   const float* x = xt.data_as<float>();
   float* y = yt.mutable_data_as<float>();
   const int64_t n = yt.num_elements();
-  ParallelFor(ThreadsFor(ctx, n), n, [x, y, fn](int64_t i0, int64_t i1) {
+  ParallelFor(ThreadsFor(ctx, n, Cost::kMath), n, [x, y, fn](int64_t i0, int64_t i1) {
     fn(x + i0, y + i0, i1 - i0);
   });
   ctx.SetOutput(0, std::move(yt));
@@ -224,7 +236,7 @@ absl::Status ReduceMean(KernelContext& ctx) {
   const float* x = xt.data_as<float>();
   float* y = yt.mutable_data_as<float>();
   const int64_t rows = yt.num_elements();
-  ParallelFor(ThreadsFor(ctx, rows * inner), rows, [&](int64_t r0, int64_t r1) {
+  ParallelFor(ThreadsFor(ctx, rows * inner, Cost::kCheap), rows, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       y[r] = static_cast<float>(SumOf(x + r * inner, inner) / inner);
     }
@@ -265,7 +277,7 @@ absl::Status Transpose(KernelContext& ctx) {
   const int64_t inner_stride = src_stride[rank - 1];
   const uint8_t* x = xt.data();
   uint8_t* y = yt.mutable_data();
-  ParallelFor(ThreadsFor(ctx, total), rows, [&](int64_t r0, int64_t r1) {
+  ParallelFor(ThreadsFor(ctx, total, Cost::kCheap), rows, [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       int64_t rest = r, src = 0;
       for (int d = rank - 2; d >= 0; --d) {
@@ -305,12 +317,12 @@ std::vector<KernelDef> CpuElementwiseKernels() {
       LikeReference("LeakyRelu", LeakyRelu),
       LikeReference("Sigmoid", [](KernelContext& c) { return UnaryArray(c, SigmoidArray); }),
       LikeReference("Tanh", [](KernelContext& c) {
-        return Unary(c, [](float v) { return std::tanh(v); });
+        return Unary(c, [](float v) { return std::tanh(v); }, Cost::kMath);
       }),
       LikeReference("Erf", [](KernelContext& c) { return UnaryArray(c, ErfArray); }),
       // std::exp: Exp's overflow to +inf is part of its contract, FastExp saturates.
       LikeReference("Exp", [](KernelContext& c) {
-        return Unary(c, [](float v) { return std::exp(v); });
+        return Unary(c, [](float v) { return std::exp(v); }, Cost::kMath);
       }),
       LikeReference("Sqrt", [](KernelContext& c) {
         return Unary(c, [](float v) { return std::sqrt(v); });

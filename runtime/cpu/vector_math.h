@@ -42,9 +42,12 @@ inline float FastExp(float x) {
   y = y * z + r + 1.0f;
   // 2^fx through the exponent bits; fx in [-126, 128] after the clamp (128 only at the top edge,
   // handled by splitting the power in two).
-  const int32_t n = static_cast<int32_t>(fx);
+  // A NaN input reaches here as a NaN fx; converting that to int is undefined, so use 0 (the
+  // result is replaced by the NaN below). Shifts are done unsigned for the same reason.
+  const int32_t n = static_cast<int32_t>(fx == fx ? fx : 0.0f);
   const int32_t n1 = n >> 1, n2 = n - n1;
-  const int32_t b1 = (n1 + 127) << 23, b2 = (n2 + 127) << 23;
+  const uint32_t b1 = static_cast<uint32_t>(n1 + 127) << 23;
+  const uint32_t b2 = static_cast<uint32_t>(n2 + 127) << 23;
   const float s1 = __builtin_bit_cast(float, b1);
   const float s2 = __builtin_bit_cast(float, b2);
   return in != in ? in : y * s1 * s2;  // NaN stays NaN (fmin/fmax above would drop it)
