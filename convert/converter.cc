@@ -258,6 +258,9 @@ absl::Status RunConvert(const ConvertOptions& options, std::ostream& out) {
     // The writer is done with the previous tensor once it asks for the next one.
     release(previous);
     previous = static_cast<int64_t>(i);
+    // Map the sources' pages in with one call each, instead of a page fault per page while the
+    // tensor is transformed or copied out.
+    for (const Tensor& t : plan.SourceTensors(i)) t.PrefetchPages();
     return plan.Produce(i);
   };
   absl::Status written = writer->write(options.output, plan.metadata(), specs, produce, WriteOptions{});

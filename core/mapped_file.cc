@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -38,7 +39,9 @@ absl::StatusOr<std::shared_ptr<const MappedFile>> MappedFile::Open(const std::st
     data = static_cast<const uint8_t*>(p);
   }
   ::close(fd);
-  return std::shared_ptr<const MappedFile>(new MappedFile(path, data, size));
+  return std::shared_ptr<const MappedFile>(new MappedFile(path, data, size,
+                                                         static_cast<uint64_t>(st.st_dev),
+                                                         static_cast<uint64_t>(st.st_ino)));
 }
 
 MappedFile::~MappedFile() {
@@ -54,6 +57,25 @@ void MappedFile::Release(uint64_t offset, uint64_t length) const {
   if (offset + length >= size_) end = (size_ + page - 1) / page * page;
   if (end <= begin) return;
   ::madvise(const_cast<uint8_t*>(data_) + begin, end - begin, MADV_DONTNEED);
+}
+
+}  // namespace tp
+
+namespace tp {
+
+void MappedFile::Prefetch(uint64_t offset, uint64_t length) const {
+  if (data_ == nullptr || offset >= size_) return;
+  const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+  const uint64_t begin = offset / page * page;
+  const uint64_t end = std::min(size_, offset + length);
+  if (end <= begin) return;
+#ifndef MADV_POPULATE_READ
+#define MADV_POPULATE_READ 22  // Linux 5.14
+#endif
+  void* p = const_cast<uint8_t*>(data_) + begin;
+  if (::madvise(p, end - begin, MADV_POPULATE_READ) != 0) {
+    ::madvise(p, end - begin, MADV_WILLNEED);  // older kernels: at least start the reads
+  }
 }
 
 }  // namespace tp

@@ -34,18 +34,27 @@ class MappedFile {
     return absl::string_view(reinterpret_cast<const char*>(data_), size_);
   }
   const std::string& path() const { return path_; }
+  // Identity of the mapped file (st_dev, st_ino), to recognise it when reopened by path.
+  uint64_t device() const { return device_; }
+  uint64_t inode() const { return inode_; }
 
   // Tells the kernel the given range will not be read again soon, so its pages leave this
   // process's resident set (streaming conversions keep memory near one tensor this way).
   void Release(uint64_t offset, uint64_t length) const;
+  // Populates the page tables for the range from the page cache (reading the file if needed),
+  // so that a following sequential read takes no per-page faults.
+  void Prefetch(uint64_t offset, uint64_t length) const;
 
  private:
-  MappedFile(std::string path, const uint8_t* data, uint64_t size)
-      : path_(std::move(path)), data_(data), size_(size) {}
+  MappedFile(std::string path, const uint8_t* data, uint64_t size, uint64_t device,
+             uint64_t inode)
+      : path_(std::move(path)), data_(data), size_(size), device_(device), inode_(inode) {}
 
   std::string path_;
   const uint8_t* data_;
   uint64_t size_;
+  uint64_t device_;
+  uint64_t inode_;
 };
 
 }  // namespace tp

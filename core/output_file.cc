@@ -31,17 +31,9 @@ OutputFile::~OutputFile() {
 }
 
 absl::Status OutputFile::FlushBuffer() {
-  size_t done = 0;
-  while (done < buffer_.size()) {
-    const ssize_t n = ::write(fd_, buffer_.data() + done, buffer_.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return absl::InternalError(absl::StrCat(path_, ": write failed: ", std::strerror(errno)));
-    }
-    done += static_cast<size_t>(n);
-  }
+  absl::Status s = WriteAll(buffer_);
   buffer_.clear();
-  return absl::OkStatus();
+  return s;
 }
 
 absl::Status OutputFile::Write(absl::string_view bytes) {
@@ -52,13 +44,21 @@ absl::Status OutputFile::Write(absl::string_view bytes) {
   }
   absl::Status s = FlushBuffer();
   if (!s.ok()) return s;
-  if (bytes.size() >= kBufferSize) {
-    buffer_.assign(bytes.data(), bytes.size());
-    s = FlushBuffer();
-    buffer_.shrink_to_fit();
-    return s;
-  }
+  if (bytes.size() >= kBufferSize) return WriteAll(bytes);  // large: straight from the caller
   buffer_.append(bytes.data(), bytes.size());
+  return absl::OkStatus();
+}
+
+absl::Status OutputFile::WriteAll(absl::string_view bytes) {
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd_, bytes.data() + done, bytes.size() - done);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return absl::InternalError(absl::StrCat(path_, ": write failed: ", std::strerror(errno)));
+    }
+    done += static_cast<size_t>(n);
+  }
   return absl::OkStatus();
 }
 

@@ -39,6 +39,7 @@ class OutputFile {
   OutputFile(std::string path, std::string temp_path, int fd)
       : path_(std::move(path)), temp_path_(std::move(temp_path)), fd_(fd) {}
   absl::Status FlushBuffer();
+  absl::Status WriteAll(absl::string_view bytes);  // unbuffered, retries short writes
 
   std::string path_;
   std::string temp_path_;

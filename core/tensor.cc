@@ -115,7 +115,17 @@ Tensor Tensor::View(DType dtype, Shape shape, std::shared_ptr<const MappedFile> 
 }
 
 void Tensor::ReleasePages() const {
-  if (mapped_ == nullptr || owned_ || data_ == nullptr || num_elements_ == 0) return;
+  uint64_t offset = 0, length = 0;
+  if (MappedExtent(&offset, &length)) mapped_->Release(offset, length);
+}
+
+void Tensor::PrefetchPages() const {
+  uint64_t offset = 0, length = 0;
+  if (MappedExtent(&offset, &length)) mapped_->Prefetch(offset, length);
+}
+
+bool Tensor::MappedExtent(uint64_t* offset, uint64_t* length) const {
+  if (mapped_ == nullptr || owned_ || data_ == nullptr || num_elements_ == 0) return false;
   // The byte extent the view addresses: [lo, hi) relative to data_.
   int64_t lo = 0, hi = 0;
   if (strides_.empty() || dtype_ == DType::kQ8_0) {
@@ -139,13 +149,15 @@ void Tensor::ReleasePages() const {
   const uintptr_t start = reinterpret_cast<uintptr_t>(data_);
   if (base == 0 || hi <= lo || start < base ||
       (lo < 0 && static_cast<uintptr_t>(-lo) > start - base)) {
-    return;  // not inside the mapping: nothing this tensor may release
+    return false;  // not inside the mapping: nothing this tensor may touch
   }
   const uint64_t begin = start - base + lo;  // lo <= 0 and checked above
   if (begin > mapped_->size() || static_cast<uint64_t>(hi - lo) > mapped_->size() - begin) {
-    return;
+    return false;
   }
-  mapped_->Release(begin, static_cast<uint64_t>(hi - lo));
+  *offset = begin;
+  *length = static_cast<uint64_t>(hi - lo);
+  return true;
 }
 
 int64_t Tensor::nbytes() const {

@@ -94,6 +94,9 @@ class Tensor {
   // The data stays valid: a later read faults the pages back in from the file. A no-op for owned
   // tensors and for views made without a MappedFile.
   void ReleasePages() const;
+  // Maps the view's pages in ahead of a sequential read (one call instead of a page fault per
+  // page); a no-op for owned tensors. Pair with ReleasePages() to keep memory bounded.
+  void PrefetchPages() const;
 
   // First byte of the tensor. For a tensor that is not packed, elements must be addressed with
   // strides(); most callers want Contiguous() first.
@@ -117,6 +120,9 @@ class Tensor {
   absl::StatusOr<Tensor> Reshaped(Shape shape) const;
 
  private:
+  // The byte range of the mapping this view addresses; false when it is not a mapped view.
+  bool MappedExtent(uint64_t* offset, uint64_t* length) const;
+
   DType dtype_ = DType::kF32;
   Shape shape_;
   std::vector<int64_t> strides_;

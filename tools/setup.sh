@@ -16,6 +16,7 @@ PACKAGES=(
   libgmock-dev
   libbenchmark-dev
   libeigen3-dev
+  time
   clang-14
   libclang-rt-14-dev
   python3-torch
