@@ -8,7 +8,7 @@ Writes two .npz dumps (and/or two directories of .npy files with a manifest.json
 then times (1) bazel-bin/verify/verify and (2) a NumPy script that loads each layer pair and
 computes the same metrics (max/mean abs, RMSE, max rel, cosine, SQNR, NMSE, mismatch fraction,
 NaN/Inf counts, mean/std/min/max of both sides) in float64, one layer at a time. Prints wall time
-and peak RSS (ru_maxrss of each child) for both and the ratios; the floors are 3x faster than NumPy
+and peak RSS (GNU time's %M for each command) for both and the ratios; the floors are 3x faster than NumPy
 and peak memory under two layers' worth.
 """
 import argparse
@@ -50,12 +50,21 @@ for k in order:
 
 
 def run(cmd):
-    """Wall seconds, peak RSS (KiB) of this child alone, exit code, stderr tail."""
+    """Wall seconds, peak RSS (KiB) of this command alone, exit code, stderr tail.
+
+    Peak memory comes from GNU time (/usr/bin/time -f %M). The child's own ru_maxrss is not used:
+    Linux carries the high-water mark across exec, so a child forked from this Python process
+    would report at least this process's resident size.
+    """
+    rss_file = os.path.join(os.environ.get("TMPDIR", "/tmp"), "verify_benchmark_rss.%d" % os.getpid())
     t = time.time()
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(p.pid, 0)
+    p = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", rss_file] + list(cmd),
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wall = time.time() - t
-    return wall, usage.ru_maxrss, os.waitstatus_to_exitcode(status), ""
+    with open(rss_file) as f:
+        rss = int(f.read().strip().splitlines()[-1])
+    os.remove(rss_file)
+    return wall, rss, p.returncode, ""
 
 
 def write_dumps(a, fmt, per):

@@ -1,6 +1,7 @@
 #include "verify/metrics.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -10,6 +11,10 @@
 #include "core/half.h"
 #include "core/status_macros.h"
 #include "verify/page_release.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace tp {
 namespace verify {
@@ -370,6 +375,85 @@ bool NeedsBandPass(const LayerMetrics& m) {
   return m.mismatches > m.nonfinite_mismatches && m.ref_rms > 0;
 }
 
+// Reads a dense tensor as doubles, a block at a time. A view into a memory-mapped file is read
+// with pread into a small buffer rather than through the mapping: the kernel maps whole large
+// folios around every fault, so reading through the mapping keeps megabytes per file resident
+// even when each block is released after use. With pread a layer's pages never enter this
+// process, and peak memory stays near one block whatever the layer size.
+class BlockReader {
+ public:
+  BlockReader(const Tensor& t, bool use_file) : t_(t) {
+    direct_ = t.dtype() == DType::kF64 && t.is_aligned();
+    const MappedFile* f = t.mapped_file();
+    if (!use_file || f == nullptr || f->data() == nullptr || t.dtype() == DType::kQ8_0 ||
+        !DenseHostOrder(t) || t.num_elements() == 0) {
+      return;
+    }
+    const uintptr_t base = reinterpret_cast<uintptr_t>(f->data());
+    const uintptr_t start = reinterpret_cast<uintptr_t>(t.data());
+    const uint64_t bytes = static_cast<uint64_t>(t.num_elements()) * ElementSize(t.dtype());
+    if (start < base || start - base > f->size() || bytes > f->size() - (start - base)) return;
+    const int fd = ::open(f->path().c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    struct stat st;
+    // Only the very file that is mapped (the path could name another file by now).
+    if (::fstat(fd, &st) != 0 || static_cast<uint64_t>(st.st_dev) != f->device() ||
+        static_cast<uint64_t>(st.st_ino) != f->inode()) {
+      ::close(fd);
+      return;
+    }
+    fd_ = fd;
+    file_offset_ = start - base;
+    direct_ = false;
+  }
+  ~BlockReader() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  BlockReader(const BlockReader&) = delete;
+  BlockReader& operator=(const BlockReader&) = delete;
+
+  bool reads_file() const { return fd_ >= 0; }
+
+  // Elements [off, off + len) as doubles: in place (aligned f64 views) or in `buf`.
+  const double* Read(int64_t off, int64_t len, std::vector<double>& buf) {
+    if (direct_) return t_.data_as<double>() + off;
+    if (buf.size() < static_cast<size_t>(len)) buf.resize(len);
+    if (fd_ >= 0 && ReadFromFile(off, len, buf.data())) return buf.data();
+    Widen(t_, off, len, buf.data());
+    return buf.data();
+  }
+
+ private:
+  bool ReadFromFile(int64_t off, int64_t len, double* out) {
+    const int64_t esize = ElementSize(t_.dtype());
+    const size_t bytes = static_cast<size_t>(len * esize);
+    raw_.resize((bytes + 7) / 8);
+    char* dst = reinterpret_cast<char*>(raw_.data());
+    size_t done = 0;
+    while (done < bytes) {
+      const ssize_t n = ::pread(fd_, dst + done, bytes - done,
+                                static_cast<off_t>(file_offset_ + off * esize + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {  // the file shrank under us: read through the mapping from now on
+        ::close(fd_);
+        fd_ = -1;
+        return false;
+      }
+      done += static_cast<size_t>(n);
+    }
+    Tensor block = Tensor::View(t_.dtype(), Shape{len}, std::shared_ptr<const void>(),
+                                reinterpret_cast<const uint8_t*>(raw_.data()));
+    WidenAligned(block, 0, len, out);
+    return true;
+  }
+
+  const Tensor& t_;
+  bool direct_ = false;
+  int fd_ = -1;
+  uint64_t file_offset_ = 0;
+  std::vector<uint64_t> raw_;
+};
+
 void SetBandCount(LayerMetrics& m, int64_t outside) {
   m.mismatches = outside + m.nonfinite_mismatches;
   m.mismatch_fraction =
@@ -398,23 +482,25 @@ absl::StatusOr<LayerMetrics> CompareTensors(const Tensor& ref, const Tensor& can
   ASSIGN_OR_RETURN(Tensor y, Streamable(cand));
   const int64_t n = x.num_elements();
   Streamer s(atol, rtol);
-  const bool direct_x = x.dtype() == DType::kF64 && x.is_aligned();
-  const bool direct_y = y.dtype() == DType::kF64 && y.is_aligned();
   // Blocks of many chunks: widening a block at a time keeps the loop in cache.
   constexpr int64_t kBlock = 16 * kChunk;
-  std::vector<double> bx(direct_x ? 0 : kBlock), by(direct_y ? 0 : kBlock);
+  BlockReader rx(x, release_pages), ry(y, release_pages);
+  std::vector<double> bx, by;
+  // Views still read through their mapping drop what was just read, so a layer never stays
+  // resident whole.
+  auto release = [&](int64_t off, int64_t len) {
+    if (!release_pages) return;
+    if (x.is_view() && !rx.reads_file()) {
+      ReleaseReadPages(x.data() + off * ElementSize(x.dtype()), len * ElementSize(x.dtype()));
+    }
+    if (y.is_view() && !ry.reads_file()) {
+      ReleaseReadPages(y.data() + off * ElementSize(y.dtype()), len * ElementSize(y.dtype()));
+    }
+  };
   for (int64_t off = 0; off < n; off += kBlock) {
     const int64_t len = std::min(kBlock, n - off);
-    const double* px = direct_x ? x.data_as<double>() + off : bx.data();
-    const double* py = direct_y ? y.data_as<double>() + off : by.data();
-    if (!direct_x) Widen(x, off, len, bx.data());
-    if (!direct_y) Widen(y, off, len, by.data());
-    s.Add(px, py, len);
-    if (release_pages) {
-      // Drop what was just read of mapped inputs so a layer never stays resident whole.
-      if (x.is_view()) ReleaseReadPages(x.data() + off * ElementSize(x.dtype()), len * ElementSize(x.dtype()));
-      if (y.is_view()) ReleaseReadPages(y.data() + off * ElementSize(y.dtype()), len * ElementSize(y.dtype()));
-    }
+    s.Add(rx.Read(off, len, bx), ry.Read(off, len, by), len);
+    release(off, len);
   }
   LayerMetrics m = s.Finish(n);
   if (!NeedsBandPass(m)) return m;
@@ -422,15 +508,9 @@ absl::StatusOr<LayerMetrics> CompareTensors(const Tensor& ref, const Tensor& can
   int64_t outside = 0;
   for (int64_t off = 0; off < n; off += kBlock) {
     const int64_t len = std::min(kBlock, n - off);
-    const double* px = direct_x ? x.data_as<double>() + off : bx.data();
-    const double* py = direct_y ? y.data_as<double>() + off : by.data();
-    if (!direct_x) Widen(x, off, len, bx.data());
-    if (!direct_y) Widen(y, off, len, by.data());
-    outside += CountOutsideBand(px, py, len, atol, rtol, m.ref_rms);
-    if (release_pages) {
-      if (x.is_view()) ReleaseReadPages(x.data() + off * ElementSize(x.dtype()), len * ElementSize(x.dtype()));
-      if (y.is_view()) ReleaseReadPages(y.data() + off * ElementSize(y.dtype()), len * ElementSize(y.dtype()));
-    }
+    outside += CountOutsideBand(rx.Read(off, len, bx), ry.Read(off, len, by), len, atol, rtol,
+                                m.ref_rms);
+    release(off, len);
   }
   SetBandCount(m, outside);
   return m;
