@@ -15,6 +15,8 @@
 #include "absl/strings/str_join.h"
 #include "core/status_macros.h"
 #include "re2/re2.h"
+#include "runtime/cpu/fused_kernels.h"
+#include "runtime/cpu/kernel_table.h"
 #include "runtime/tensor_proto.h"
 #include "runtime/tensor_util.h"
 
@@ -213,6 +215,36 @@ absl::Status Session::Init(const std::string& base_dir) {
     kernels_[i] = table_->Find(NormalizeDomain(node.domain()), node.op_type(),
                                Opset(node.domain()));
   }
+  for (int i : order_) {
+    plain_.nodes.push_back(&g.node(i));
+    plain_.kernels.push_back(kernels_[i]);
+  }
+  plain_.use_counts = use_counts_;
+  if (options_.fuse && table_->backend() == "cpu" && CpuFastKernelsEnabled()) {
+    RETURN_IF_ERROR(BuildFusedPlan());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Session::BuildFusedPlan() {
+  FusedGraph fg = FuseForCpu(model_.graph(), order_, initializers_, Opset(""));
+  if (fg.matmul_bias + fg.layer_norm + fg.gelu == 0) return absl::OkStatus();
+  fusion_ = std::move(fg);
+  for (const onnx::NodeProto& node : fusion_.nodes) {
+    const KernelDef* k =
+        node.domain() == kFusedDomain
+            ? cpu::FusedKernelTable().Find(node.domain(), node.op_type(), 1)
+            : table_->Find(NormalizeDomain(node.domain()), node.op_type(), Opset(node.domain()));
+    if (k == nullptr) {
+      return absl::InternalError(absl::StrCat(source_, ": fusion made ", NodeLabel(node),
+                                              ", which has no kernel on backend \"cpu\""));
+    }
+    fused_.nodes.push_back(&node);
+    fused_.kernels.push_back(k);
+    for (const std::string& in : node.input()) {
+      if (!in.empty()) ++fused_.use_counts[in];
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -311,9 +343,12 @@ absl::StatusOr<std::map<std::string, Tensor>> Session::Run(
     }
   }
   std::set<std::string> graph_outputs(output_names_.begin(), output_names_.end());
-  std::map<std::string, int> remaining = use_counts_;
-  for (int i : order_) {
-    const onnx::NodeProto& node = g.node(i);
+  // Fused kernels only where no one looks at or replaces an intermediate value.
+  const bool fused = !fused_.nodes.empty() && !options.capture && options.overrides.empty();
+  const ExecPlan& plan = fused ? fused_ : plain_;
+  std::map<std::string, int> remaining = plan.use_counts;
+  for (size_t step = 0; step < plan.nodes.size(); ++step) {
+    const onnx::NodeProto& node = *plan.nodes[step];
     std::vector<const Tensor*> ins;
     for (const std::string& in : node.input()) {
       if (in.empty()) {
@@ -333,7 +368,7 @@ absl::StatusOr<std::map<std::string, Tensor>> Session::Run(
       ins.push_back(&it->second);
     }
     KernelContext ctx(node, Opset(node.domain()), std::move(ins), options_.num_threads);
-    absl::Status st = kernels_[i]->fn(ctx);
+    absl::Status st = plan.kernels[step]->fn(ctx);
     if (!st.ok()) {
       const std::string label = NodeLabel(node);
       std::string msg(st.message());

@@ -9,6 +9,11 @@
 // value for its consumers, which is how `verify --isolate` feeds reference activations into one
 // layer at a time.
 //
+// On the cpu backend a fusion pass (runtime/fusion.h: MatMul + bias, decomposed LayerNorm, erf
+// GELU) gives runs without a capture callback and without overrides a shorter node list; runs
+// with either execute the graph as written, so every node output is seen and can be replaced.
+// SessionOptions::fuse = false turns it off.
+//
 // Example:
 //   ASSIGN_OR_RETURN(std::unique_ptr<Session> s, Session::Load("model.onnx", {"reference"}));
 //   RETURN_IF_ERROR(s->ReplaceInitializer("dec.conv.weight", converted));
@@ -32,6 +37,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "core/tensor.h"
+#include "runtime/fusion.h"
 #include "runtime/kernel.h"
 
 namespace tp {
@@ -44,6 +50,9 @@ struct SessionOptions {
   // Shape inference failures stop loading. ONNX 1.12's inference has op-specific bugs (STFT
   // ignores `onesided`); execution never uses the inferred shapes, so a caller may relax this.
   bool strict_shape_inference = true;
+  // cpu backend only: run fused kernels for the chains of runtime/fusion.h when a run has no
+  // capture callback and no overrides. Ignored on other backends.
+  bool fuse = true;
 };
 
 using CaptureFn = std::function<void(const onnx::NodeProto& node, const std::string& output_name,
@@ -106,6 +115,9 @@ class Session {
   const ValueProducer* Producer(const std::string& value_name) const;
   // Node indices in execution order.
   const std::vector<int>& order() const { return order_; }
+  // The fused node list used by runs without capture and overrides (nodes empty and counts 0
+  // when fusion is off, not on the cpu backend, or nothing matched).
+  const FusedGraph& fusion() const { return fusion_; }
 
   // Runs the graph; returns the graph outputs by name.
   absl::StatusOr<std::map<std::string, Tensor>> Run(const std::map<std::string, Tensor>& inputs,
@@ -114,6 +126,15 @@ class Session {
  private:
   Session() = default;
   absl::Status Init(const std::string& base_dir);
+
+  // One executable node list: nodes in execution order with their kernels, and how many input
+  // slots consume each value (for releasing intermediates).
+  struct ExecPlan {
+    std::vector<const onnx::NodeProto*> nodes;
+    std::vector<const KernelDef*> kernels;
+    std::map<std::string, int> use_counts;
+  };
+  absl::Status BuildFusedPlan();
 
   std::string source_;
   SessionOptions options_;
@@ -126,6 +147,9 @@ class Session {
   std::vector<int> order_;
   std::vector<const KernelDef*> kernels_;  // per node index
   std::map<std::string, int> use_counts_;  // consuming input slots per value
+  ExecPlan plain_;                          // the graph as written, in order_
+  FusedGraph fusion_;
+  ExecPlan fused_;                          // over fusion_.nodes; empty when not fused
 };
 
 }  // namespace rt
