@@ -25,7 +25,7 @@ every machine. Weight norm uses torch.nn.utils.weight_norm (PyTorch 1.13: `weigh
 the gains are perturbed away from ||v|| so that fusing them matters.
 
 Example:
-  import sys; sys.path.insert(0, "/work/main")
+  import sys; sys.path.insert(0, "path/to/tensorport")
   from tools import reference_models as rm
   model = rm.build("vocoder")                    # eval mode, seeded
   audio = model(torch.from_numpy(rm.make_inputs("vocoder")["mel"]))
