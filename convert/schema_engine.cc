@@ -493,13 +493,7 @@ class Planner {
       remove[std::max(p.g, p.v)] = true;
       replace[first] = std::move(out);
     }
-    std::vector<Node> next;
-    for (int i = 0; i < static_cast<int>(nodes_.size()); ++i) {
-      if (remove[i]) continue;
-      auto it = replace.find(i);
-      next.push_back(it != replace.end() ? std::move(it->second) : std::move(nodes_[i]));
-    }
-    nodes_ = std::move(next);
+    RebuildNodes(remove, &replace);
     return absl::OkStatus();
   }
 
@@ -724,14 +718,19 @@ class Planner {
       remove[members[0]] = false;
       replace[members[0]] = std::move(out);
     }
+    RebuildNodes(remove, &replace);
+    return absl::OkStatus();
+  }
+
+  // Drops the nodes marked in `remove` and puts replace[i] in place of node i, keeping order.
+  void RebuildNodes(const std::vector<bool>& remove, std::map<int, Node>* replace) {
     std::vector<Node> next;
     for (int i = 0; i < static_cast<int>(nodes_.size()); ++i) {
       if (remove[i]) continue;
-      auto it = replace.find(i);
-      next.push_back(it != replace.end() ? std::move(it->second) : std::move(nodes_[i]));
+      auto it = replace->find(i);
+      next.push_back(it != replace->end() ? std::move(it->second) : std::move(nodes_[i]));
     }
     nodes_ = std::move(next);
-    return absl::OkStatus();
   }
 
   void CastNode(Node& n, DType to) {

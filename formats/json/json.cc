@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/status_macros.h"
+#include "core/utf8.h"
 
 namespace tp {
 namespace {
@@ -201,56 +202,6 @@ class Parser {
     return v;
   }
 
-  static void AppendUtf8(uint32_t cp, std::string* out) {
-    if (cp < 0x80) {
-      out->push_back(static_cast<char>(cp));
-    } else if (cp < 0x800) {
-      out->push_back(static_cast<char>(0xc0 | (cp >> 6)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-    } else if (cp < 0x10000) {
-      out->push_back(static_cast<char>(0xe0 | (cp >> 12)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-    } else {
-      out->push_back(static_cast<char>(0xf0 | (cp >> 18)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3f)));
-      out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-      out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-    }
-  }
-
-  // Length of the valid UTF-8 sequence starting at pos_ (lead byte >= 0x80), or 0.
-  size_t Utf8SequenceLength() const {
-    const auto byte = [&](size_t k) { return static_cast<unsigned char>(text_[pos_ + k]); };
-    const size_t left = text_.size() - pos_;
-    const unsigned char c = byte(0);
-    size_t n;
-    uint32_t cp;
-    if (c >= 0xc2 && c <= 0xdf) {
-      n = 2;
-      cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-      n = 3;
-      cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-      n = 4;
-      cp = c & 0x07;
-    } else {
-      return 0;
-    }
-    if (left < n) return 0;
-    for (size_t k = 1; k < n; ++k) {
-      if ((byte(k) & 0xc0) != 0x80) return 0;
-      cp = (cp << 6) | (byte(k) & 0x3f);
-    }
-    // Overlong forms, surrogates and values past U+10FFFF are not valid UTF-8.
-    if ((n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-        (cp >= 0xd800 && cp <= 0xdfff)) {
-      return 0;
-    }
-    return n;
-  }
-
   absl::Status ParseString(std::string* out) {
     ++pos_;  // opening quote
     while (true) {
@@ -304,7 +255,7 @@ class Parser {
         ++pos_;
         continue;
       }
-      const size_t n = Utf8SequenceLength();
+      const size_t n = Utf8SequenceLength(text_.substr(pos_));
       if (n == 0) return Error("expected valid UTF-8 inside a string");
       out->append(text_.data() + pos_, n);
       pos_ += n;

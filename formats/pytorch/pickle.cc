@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/byte_reader.h"
 #include "core/status_macros.h"
+#include "core/utf8.h"
 
 namespace tp {
 namespace {
@@ -58,25 +59,6 @@ enum Op : uint8_t {
 std::string OpName(uint8_t op) {
   if (op >= 0x20 && op < 0x7f) return absl::StrCat("'", std::string(1, static_cast<char>(op)), "'");
   return absl::StrCat("0x", absl::Hex(op, absl::kZeroPad2));
-}
-
-void AppendUtf8(uint32_t cp, std::string* out) {
-  if (cp > 0x10ffff) cp = 0xfffd;
-  if (cp < 0x80) {
-    out->push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out->push_back(static_cast<char>(0xc0 | (cp >> 6)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  } else if (cp < 0x10000) {
-    out->push_back(static_cast<char>(0xe0 | (cp >> 12)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  } else {
-    out->push_back(static_cast<char>(0xf0 | (cp >> 18)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3f)));
-    out->push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3f)));
-    out->push_back(static_cast<char>(0x80 | (cp & 0x3f)));
-  }
 }
 
 // Protocol 0's UNICODE argument: Python's raw-unicode-escape (\uXXXX, \UXXXXXXXX, other bytes

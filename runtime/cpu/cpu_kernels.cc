@@ -46,29 +46,32 @@ int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
 // floor(a / b) for any sign of a, b > 0.
 int64_t FloorDiv(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
 
-absl::Status CheckBias(const KernelContext& ctx, const Tensor* b, int64_t channels) {
-  if (b != nullptr && b->shape() != Shape{channels}) {
-    return ctx.Error(absl::StatusCode::kInvalidArgument,
-                     absl::StrCat("input B has shape ", ShapeToString(b->shape()), ", expected [",
-                                  channels, "]"));
-  }
-  return absl::OkStatus();
-}
+// Conv / ConvTranspose float32 operands, made contiguous, with the resolved geometry and the
+// (uninitialised) output.
+struct ConvBuffers {
+  ConvParams p;
+  Tensor x, w, b, y;
+  bool has_bias = false;
+};
 
-// Row-major coordinates of every flat index of `dims`.
-std::vector<int64_t> CoordinateTable(const std::vector<int64_t>& dims) {
-  int64_t count = 1;
-  for (int64_t d : dims) count *= d;
-  const size_t rank = dims.size();
-  std::vector<int64_t> table(count * rank);
-  for (int64_t i = 0; i < count; ++i) {
-    int64_t rest = i;
-    for (int d = static_cast<int>(rank) - 1; d >= 0; --d) {
-      table[i * rank + d] = rest % dims[d];
-      rest /= dims[d];
-    }
+absl::Status PrepareConv(KernelContext& ctx, bool transpose, ConvBuffers* io) {
+  ASSIGN_OR_RETURN(const Tensor* x_in, ctx.Input(0));
+  ASSIGN_OR_RETURN(const Tensor* w_in, ctx.Input(1));
+  const Tensor* b_in = ctx.OptionalInput(2);
+  if (transpose) {
+    ASSIGN_OR_RETURN(io->p, ResolveConvTranspose(ctx, x_in->shape(), w_in->shape()));
+  } else {
+    ASSIGN_OR_RETURN(io->p, ResolveConv(ctx, x_in->shape(), w_in->shape()));
   }
-  return table;
+  RETURN_IF_ERROR(CheckBias(ctx, b_in, io->p.c_out));
+  ASSIGN_OR_RETURN(io->x, x_in->Contiguous());
+  ASSIGN_OR_RETURN(io->w, w_in->Contiguous());
+  io->has_bias = b_in != nullptr;
+  if (io->has_bias) {
+    ASSIGN_OR_RETURN(io->b, b_in->Contiguous());
+  }
+  io->y = Tensor::Uninitialized(DType::kF32, io->p.OutputShape());
+  return absl::OkStatus();
 }
 
 // ---- Conv: im2col over a tile of output positions, then one GEMM per (image, group, tile). ----
@@ -130,15 +133,9 @@ void Im2Col(const ConvParams& p, const std::vector<int64_t>& kc, const float* x,
           oc[d] = rest % p.out_spatial[d];
           rest /= p.out_spatial[d];
         }
-        int64_t flat = 0;
-        bool inside = true;
-        for (int d = 0; d < nd && inside; ++d) {
-          const int64_t pos = oc[d] * p.strides[d] - p.pads_begin[d] + kc[k * nd + d] *
-                              p.dilations[d];
-          inside = pos >= 0 && pos < p.in_spatial[d];
-          flat = flat * p.in_spatial[d] + pos;
-        }
-        row[o - o0] = inside ? x[c * is + flat] : 0.0f;
+        int64_t flat;
+        row[o - o0] = p.TapIndex(oc.data(), &kc[k * nd], p.in_spatial, &flat) ? x[c * is + flat]
+                                                                               : 0.0f;
       }
     }
   }
@@ -146,22 +143,13 @@ void Im2Col(const ConvParams& p, const std::vector<int64_t>& kc, const float* x,
 
 absl::Status ConvCpu(KernelContext& ctx) {
   if (!AllF32(ctx, {0, 1, 2})) return ReferenceFallback(ctx);
-  ASSIGN_OR_RETURN(const Tensor* x_in, ctx.Input(0));
-  ASSIGN_OR_RETURN(const Tensor* w_in, ctx.Input(1));
-  const Tensor* b_in = ctx.OptionalInput(2);
-  ASSIGN_OR_RETURN(ConvParams p, ResolveConv(ctx, x_in->shape(), w_in->shape()));
-  RETURN_IF_ERROR(CheckBias(ctx, b_in, p.c_out));
-  ASSIGN_OR_RETURN(Tensor xt, x_in->Contiguous());
-  ASSIGN_OR_RETURN(Tensor wt, w_in->Contiguous());
-  Tensor bt;
-  if (b_in != nullptr) {
-    ASSIGN_OR_RETURN(bt, b_in->Contiguous());
-  }
-  Tensor yt = Tensor::Uninitialized(DType::kF32, p.OutputShape());
-  const float* x = xt.data_as<float>();
-  const float* w = wt.data_as<float>();
-  const float* bias = b_in != nullptr ? bt.data_as<float>() : nullptr;
-  float* y = yt.mutable_data_as<float>();
+  ConvBuffers io;
+  RETURN_IF_ERROR(PrepareConv(ctx, /*transpose=*/false, &io));
+  const ConvParams& p = io.p;
+  const float* x = io.x.data_as<float>();
+  const float* w = io.w.data_as<float>();
+  const float* bias = io.has_bias ? io.b.data_as<float>() : nullptr;
+  float* y = io.y.mutable_data_as<float>();
 
   const int threads = Threads(ctx);
   const int64_t ks = p.KernelSize(), os = p.OutSpatialSize(), is = p.InSpatialSize();
@@ -172,7 +160,7 @@ absl::Status ConvCpu(KernelContext& ctx) {
                 p.pads_end[d] == 0;
   }
   if (os == 0 || p.batch == 0 || p.c_out == 0) {
-    ctx.SetOutput(0, std::move(yt));
+    ctx.SetOutput(0, std::move(io.y));
     return absl::OkStatus();
   }
   const int64_t images = p.batch * p.group;
@@ -208,7 +196,7 @@ absl::Status ConvCpu(KernelContext& ctx) {
       }
     }
   });
-  ctx.SetOutput(0, std::move(yt));
+  ctx.SetOutput(0, std::move(io.y));
   return absl::OkStatus();
 }
 
@@ -216,29 +204,20 @@ absl::Status ConvCpu(KernelContext& ctx) {
 
 absl::Status ConvTransposeCpu(KernelContext& ctx) {
   if (!AllF32(ctx, {0, 1, 2})) return ReferenceFallback(ctx);
-  ASSIGN_OR_RETURN(const Tensor* x_in, ctx.Input(0));
-  ASSIGN_OR_RETURN(const Tensor* w_in, ctx.Input(1));
-  const Tensor* b_in = ctx.OptionalInput(2);
-  ASSIGN_OR_RETURN(ConvParams p, ResolveConvTranspose(ctx, x_in->shape(), w_in->shape()));
-  RETURN_IF_ERROR(CheckBias(ctx, b_in, p.c_out));
-  ASSIGN_OR_RETURN(Tensor xt, x_in->Contiguous());
-  ASSIGN_OR_RETURN(Tensor wt, w_in->Contiguous());
-  Tensor bt;
-  if (b_in != nullptr) {
-    ASSIGN_OR_RETURN(bt, b_in->Contiguous());
-  }
-  Tensor yt = Tensor::Uninitialized(DType::kF32, p.OutputShape());
-  const float* x = xt.data_as<float>();
-  const float* w = wt.data_as<float>();
-  const float* bias = b_in != nullptr ? bt.data_as<float>() : nullptr;
-  float* y = yt.mutable_data_as<float>();
+  ConvBuffers io;
+  RETURN_IF_ERROR(PrepareConv(ctx, /*transpose=*/true, &io));
+  const ConvParams& p = io.p;
+  const float* x = io.x.data_as<float>();
+  const float* w = io.w.data_as<float>();
+  const float* bias = io.has_bias ? io.b.data_as<float>() : nullptr;
+  float* y = io.y.mutable_data_as<float>();
 
   const int threads = Threads(ctx);
   const int nd = p.spatial_rank();
   const int64_t ks = p.KernelSize(), os = p.OutSpatialSize(), is = p.InSpatialSize();
   const int64_t cin_g = p.c_in / p.group, cout_g = p.c_out / p.group;
   if (os == 0 || p.batch == 0 || p.c_out == 0) {
-    ctx.SetOutput(0, std::move(yt));
+    ctx.SetOutput(0, std::move(io.y));
     return absl::OkStatus();
   }
   // Work items: (image, group, block of output channels); a block owns its output rows, so the
@@ -282,22 +261,17 @@ absl::Status ConvTransposeCpu(KernelContext& ctx) {
               continue;
             }
             for (int64_t i = t0; i < t1; ++i) {
-              int64_t flat = 0;
-              bool inside = true;
-              for (int d = 0; d < nd && inside; ++d) {
-                const int64_t pos = icoords[i * nd + d] * p.strides[d] - p.pads_begin[d] +
-                                    kc[k * nd + d] * p.dilations[d];
-                inside = pos >= 0 && pos < p.out_spatial[d];
-                flat = flat * p.out_spatial[d] + pos;
+              int64_t flat;
+              if (p.TapIndex(&icoords[i * nd], &kc[k * nd], p.out_spatial, &flat)) {
+                ym[flat] += row[i - t0];
               }
-              if (inside) ym[flat] += row[i - t0];
             }
           }
         }
       }
     }
   });
-  ctx.SetOutput(0, std::move(yt));
+  ctx.SetOutput(0, std::move(io.y));
   return absl::OkStatus();
 }
 

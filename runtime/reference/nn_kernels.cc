@@ -16,45 +16,43 @@ namespace tp {
 namespace rt {
 namespace {
 
-// Row-major coordinates of every flat index of `dims` (table[i * rank + d]).
-std::vector<int64_t> CoordinateTable(const std::vector<int64_t>& dims) {
-  int64_t count = 1;
-  for (int64_t d : dims) count *= d;
-  const size_t rank = dims.size();
-  std::vector<int64_t> table(count * rank);
-  for (int64_t i = 0; i < count; ++i) {
-    int64_t rest = i;
-    for (int d = static_cast<int>(rank) - 1; d >= 0; --d) {
-      table[i * rank + d] = rest % dims[d];
-      rest /= dims[d];
-    }
-  }
-  return table;
-}
+// Conv / ConvTranspose operands read as double, with the resolved geometry (bias zeros when B is
+// absent).
+struct ConvOperands {
+  ConvParams p;
+  DType dtype;
+  std::vector<double> x, w, b;
+};
 
-absl::Status CheckBias(const KernelContext& ctx, const Tensor* b, int64_t channels) {
-  if (b != nullptr && b->shape() != Shape{channels}) {
-    return ctx.Error(absl::StatusCode::kInvalidArgument,
-                     absl::StrCat("input B has shape ", ShapeToString(b->shape()), ", expected [",
-                                  channels, "]"));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status ConvRef(KernelContext& ctx) {
+absl::StatusOr<ConvOperands> ReadConvOperands(KernelContext& ctx, bool transpose) {
   ASSIGN_OR_RETURN(const Tensor* x, ctx.Input(0));
   ASSIGN_OR_RETURN(const Tensor* w, ctx.Input(1));
   const Tensor* b = ctx.OptionalInput(2);
   RETURN_IF_ERROR(CheckFloatInput(ctx, *x, "input X"));
   RETURN_IF_ERROR(CheckFloatInput(ctx, *w, "input W"));
-  ASSIGN_OR_RETURN(ConvParams p, ResolveConv(ctx, x->shape(), w->shape()));
-  RETURN_IF_ERROR(CheckBias(ctx, b, p.c_out));
-  ASSIGN_OR_RETURN(std::vector<double> xv, ReadAs<double>(*x));
-  ASSIGN_OR_RETURN(std::vector<double> wv, ReadAs<double>(*w));
-  std::vector<double> bv(p.c_out, 0.0);
-  if (b != nullptr) {
-    ASSIGN_OR_RETURN(bv, ReadAs<double>(*b));
+  ConvOperands io;
+  if (transpose) {
+    ASSIGN_OR_RETURN(io.p, ResolveConvTranspose(ctx, x->shape(), w->shape()));
+  } else {
+    ASSIGN_OR_RETURN(io.p, ResolveConv(ctx, x->shape(), w->shape()));
   }
+  RETURN_IF_ERROR(CheckBias(ctx, b, io.p.c_out));
+  io.dtype = x->dtype();
+  ASSIGN_OR_RETURN(io.x, ReadAs<double>(*x));
+  ASSIGN_OR_RETURN(io.w, ReadAs<double>(*w));
+  io.b.assign(io.p.c_out, 0.0);
+  if (b != nullptr) {
+    ASSIGN_OR_RETURN(io.b, ReadAs<double>(*b));
+  }
+  return io;
+}
+
+absl::Status ConvRef(KernelContext& ctx) {
+  ASSIGN_OR_RETURN(ConvOperands io, ReadConvOperands(ctx, /*transpose=*/false));
+  const ConvParams& p = io.p;
+  const std::vector<double>& xv = io.x;
+  const std::vector<double>& wv = io.w;
+  const std::vector<double>& bv = io.b;
 
   const int nd = p.spatial_rank();
   const int64_t ks = p.KernelSize(), os = p.OutSpatialSize(), is = p.InSpatialSize();
@@ -70,15 +68,8 @@ absl::Status ConvRef(KernelContext& ctx) {
         for (int64_t ci = 0; ci < cin_g; ++ci) {
           const int64_t c = g * cin_g + ci;
           for (int64_t k = 0; k < ks; ++k) {
-            int64_t flat = 0;
-            bool inside = true;
-            for (int d = 0; d < nd && inside; ++d) {
-              const int64_t pos = oc[o * nd + d] * p.strides[d] - p.pads_begin[d] +
-                                  kc[k * nd + d] * p.dilations[d];
-              inside = pos >= 0 && pos < p.in_spatial[d];
-              flat = flat * p.in_spatial[d] + pos;
-            }
-            if (!inside) continue;
+            int64_t flat;
+            if (!p.TapIndex(&oc[o * nd], &kc[k * nd], p.in_spatial, &flat)) continue;
             acc += xv[(n * p.c_in + c) * is + flat] * wv[(m * cin_g + ci) * ks + k];
           }
         }
@@ -86,7 +77,7 @@ absl::Status ConvRef(KernelContext& ctx) {
       }
     }
   }
-  ASSIGN_OR_RETURN(Tensor out, WriteAs<double>(x->dtype(), p.OutputShape(), y));
+  ASSIGN_OR_RETURN(Tensor out, WriteAs<double>(io.dtype, p.OutputShape(), y));
   ctx.SetOutput(0, std::move(out));
   return absl::OkStatus();
 }
@@ -94,19 +85,11 @@ absl::Status ConvRef(KernelContext& ctx) {
 // ConvTranspose as the scatter the ONNX definition describes: every input element adds
 // x * w to the output positions i * stride - pad_begin + k * dilation.
 absl::Status ConvTransposeRef(KernelContext& ctx) {
-  ASSIGN_OR_RETURN(const Tensor* x, ctx.Input(0));
-  ASSIGN_OR_RETURN(const Tensor* w, ctx.Input(1));
-  const Tensor* b = ctx.OptionalInput(2);
-  RETURN_IF_ERROR(CheckFloatInput(ctx, *x, "input X"));
-  RETURN_IF_ERROR(CheckFloatInput(ctx, *w, "input W"));
-  ASSIGN_OR_RETURN(ConvParams p, ResolveConvTranspose(ctx, x->shape(), w->shape()));
-  RETURN_IF_ERROR(CheckBias(ctx, b, p.c_out));
-  ASSIGN_OR_RETURN(std::vector<double> xv, ReadAs<double>(*x));
-  ASSIGN_OR_RETURN(std::vector<double> wv, ReadAs<double>(*w));
-  std::vector<double> bv(p.c_out, 0.0);
-  if (b != nullptr) {
-    ASSIGN_OR_RETURN(bv, ReadAs<double>(*b));
-  }
+  ASSIGN_OR_RETURN(ConvOperands io, ReadConvOperands(ctx, /*transpose=*/true));
+  const ConvParams& p = io.p;
+  const std::vector<double>& xv = io.x;
+  const std::vector<double>& wv = io.w;
+  const std::vector<double>& bv = io.b;
 
   const int nd = p.spatial_rank();
   const int64_t ks = p.KernelSize(), os = p.OutSpatialSize(), is = p.InSpatialSize();
@@ -123,15 +106,8 @@ absl::Status ConvTransposeRef(KernelContext& ctx) {
       for (int64_t i = 0; i < is; ++i) {
         const double xval = xv[(n * p.c_in + c) * is + i];
         for (int64_t k = 0; k < ks; ++k) {
-          int64_t flat = 0;
-          bool inside = true;
-          for (int d = 0; d < nd && inside; ++d) {
-            const int64_t pos = ic[i * nd + d] * p.strides[d] - p.pads_begin[d] +
-                                kc[k * nd + d] * p.dilations[d];
-            inside = pos >= 0 && pos < p.out_spatial[d];
-            flat = flat * p.out_spatial[d] + pos;
-          }
-          if (!inside) continue;
+          int64_t flat;
+          if (!p.TapIndex(&ic[i * nd], &kc[k * nd], p.out_spatial, &flat)) continue;
           for (int64_t mo = 0; mo < cout_g; ++mo) {
             const int64_t m = g * cout_g + mo;
             y[(n * p.c_out + m) * os + flat] += xval * wv[(c * cout_g + mo) * ks + k];
@@ -140,7 +116,7 @@ absl::Status ConvTransposeRef(KernelContext& ctx) {
       }
     }
   }
-  ASSIGN_OR_RETURN(Tensor out, WriteAs<double>(x->dtype(), p.OutputShape(), y));
+  ASSIGN_OR_RETURN(Tensor out, WriteAs<double>(io.dtype, p.OutputShape(), y));
   ctx.SetOutput(0, std::move(out));
   return absl::OkStatus();
 }

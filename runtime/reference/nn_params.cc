@@ -135,7 +135,73 @@ absl::Status CheckRank(const KernelContext& ctx, const Shape& s, absl::string_vi
   return absl::OkStatus();
 }
 
+// Conv and ConvTranspose: X of rank >= 3 and W of the same rank.
+absl::Status CheckConvRanks(const KernelContext& ctx, const Shape& x, const Shape& w) {
+  RETURN_IF_ERROR(CheckRank(ctx, x, "input X", 3));
+  if (w.size() != x.size()) {
+    return Invalid(ctx, absl::StrCat("weight W has shape ", ShapeToString(w), ", expected rank ",
+                                     x.size(), " like X ", ShapeToString(x)));
+  }
+  return absl::OkStatus();
+}
+
+// What Conv and ConvTranspose read alike once the channels check out: X's spatial dims, the
+// kernel from W (and `kernel_shape` agreeing with it), strides, dilations.
+absl::Status ResolveConvWindow(const KernelContext& ctx, const Shape& x, const Shape& w,
+                               ConvParams* p) {
+  const size_t n = x.size() - 2;
+  p->in_spatial.assign(x.begin() + 2, x.end());
+  p->kernel.assign(w.begin() + 2, w.end());
+  std::vector<int64_t> ks = ctx.GetInts("kernel_shape", p->kernel);
+  if (ks != p->kernel) {
+    return Invalid(ctx, absl::StrCat("attribute 'kernel_shape' = [", absl::StrJoin(ks, ", "),
+                                     "], W's spatial dims are [", absl::StrJoin(p->kernel, ", "),
+                                     "]"));
+  }
+  for (int64_t k : p->kernel) {
+    if (k < 1) return Invalid(ctx, absl::StrCat("W ", ShapeToString(w), " has an empty kernel"));
+  }
+  ASSIGN_OR_RETURN(p->strides, SpatialAttr(ctx, "strides", n, 1, 1));
+  ASSIGN_OR_RETURN(p->dilations, SpatialAttr(ctx, "dilations", n, 1, 1));
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+std::vector<int64_t> CoordinateTable(const std::vector<int64_t>& dims) {
+  const int64_t count = Product(dims);
+  const size_t rank = dims.size();
+  std::vector<int64_t> table(count * rank);
+  for (int64_t i = 0; i < count; ++i) {
+    int64_t rest = i;
+    for (int d = static_cast<int>(rank) - 1; d >= 0; --d) {
+      table[i * rank + d] = rest % dims[d];
+      rest /= dims[d];
+    }
+  }
+  return table;
+}
+
+absl::Status CheckBias(const KernelContext& ctx, const Tensor* b, int64_t channels) {
+  if (b != nullptr && b->shape() != Shape{channels}) {
+    return Invalid(ctx, absl::StrCat("input B has shape ", ShapeToString(b->shape()),
+                                     ", expected [", channels, "]"));
+  }
+  return absl::OkStatus();
+}
+
+bool ConvParams::TapIndex(const int64_t* base, const int64_t* tap,
+                          const std::vector<int64_t>& extent, int64_t* flat) const {
+  const int nd = spatial_rank();
+  int64_t f = 0;
+  for (int d = 0; d < nd; ++d) {
+    const int64_t pos = base[d] * strides[d] - pads_begin[d] + tap[d] * dilations[d];
+    if (pos < 0 || pos >= extent[d]) return false;
+    f = f * extent[d] + pos;
+  }
+  *flat = f;
+  return true;
+}
 
 Shape ConvParams::OutputShape() const {
   Shape s = {batch, c_out};
@@ -147,12 +213,7 @@ int64_t ConvParams::InSpatialSize() const { return Product(in_spatial); }
 int64_t ConvParams::OutSpatialSize() const { return Product(out_spatial); }
 
 absl::StatusOr<ConvParams> ResolveConv(const KernelContext& ctx, const Shape& x, const Shape& w) {
-  RETURN_IF_ERROR(CheckRank(ctx, x, "input X", 3));
-  if (w.size() != x.size()) {
-    return Invalid(ctx, absl::StrCat("weight W has shape ", ShapeToString(w), ", expected rank ",
-                                     x.size(), " like X ", ShapeToString(x)));
-  }
-  const size_t n = x.size() - 2;
+  RETURN_IF_ERROR(CheckConvRanks(ctx, x, w));
   ConvParams p;
   p.batch = x[0];
   p.c_in = x[1];
@@ -164,19 +225,7 @@ absl::StatusOr<ConvParams> ResolveConv(const KernelContext& ctx, const Shape& x,
                                      p.group, ": expected W[1] * group == X[1] and W[0] % group "
                                      "== 0"));
   }
-  p.in_spatial.assign(x.begin() + 2, x.end());
-  p.kernel.assign(w.begin() + 2, w.end());
-  std::vector<int64_t> ks = ctx.GetInts("kernel_shape", p.kernel);
-  if (ks != p.kernel) {
-    return Invalid(ctx, absl::StrCat("attribute 'kernel_shape' = [", absl::StrJoin(ks, ", "),
-                                     "], W's spatial dims are [", absl::StrJoin(p.kernel, ", "),
-                                     "]"));
-  }
-  ASSIGN_OR_RETURN(p.strides, SpatialAttr(ctx, "strides", n, 1, 1));
-  ASSIGN_OR_RETURN(p.dilations, SpatialAttr(ctx, "dilations", n, 1, 1));
-  for (int64_t k : p.kernel) {
-    if (k < 1) return Invalid(ctx, absl::StrCat("W ", ShapeToString(w), " has an empty kernel"));
-  }
+  RETURN_IF_ERROR(ResolveConvWindow(ctx, x, w, &p));
   RETURN_IF_ERROR(ForwardGeometry(ctx, p.in_spatial, p.kernel, p.strides, p.dilations, false,
                                   &p.pads_begin, &p.pads_end, &p.out_spatial));
   RETURN_IF_ERROR(CheckOutputSize(ctx, p.OutputShape()));
@@ -185,11 +234,7 @@ absl::StatusOr<ConvParams> ResolveConv(const KernelContext& ctx, const Shape& x,
 
 absl::StatusOr<ConvParams> ResolveConvTranspose(const KernelContext& ctx, const Shape& x,
                                                 const Shape& w) {
-  RETURN_IF_ERROR(CheckRank(ctx, x, "input X", 3));
-  if (w.size() != x.size()) {
-    return Invalid(ctx, absl::StrCat("weight W has shape ", ShapeToString(w), ", expected rank ",
-                                     x.size(), " like X ", ShapeToString(x)));
-  }
+  RETURN_IF_ERROR(CheckConvRanks(ctx, x, w));
   const size_t n = x.size() - 2;
   ConvParams p;
   p.batch = x[0];
@@ -200,19 +245,7 @@ absl::StatusOr<ConvParams> ResolveConvTranspose(const KernelContext& ctx, const 
                                      p.group, ": expected W[0] == X[1], divisible by group"));
   }
   p.c_out = w[1] * p.group;
-  p.in_spatial.assign(x.begin() + 2, x.end());
-  p.kernel.assign(w.begin() + 2, w.end());
-  std::vector<int64_t> ks = ctx.GetInts("kernel_shape", p.kernel);
-  if (ks != p.kernel) {
-    return Invalid(ctx, absl::StrCat("attribute 'kernel_shape' = [", absl::StrJoin(ks, ", "),
-                                     "], W's spatial dims are [", absl::StrJoin(p.kernel, ", "),
-                                     "]"));
-  }
-  for (int64_t k : p.kernel) {
-    if (k < 1) return Invalid(ctx, absl::StrCat("W ", ShapeToString(w), " has an empty kernel"));
-  }
-  ASSIGN_OR_RETURN(p.strides, SpatialAttr(ctx, "strides", n, 1, 1));
-  ASSIGN_OR_RETURN(p.dilations, SpatialAttr(ctx, "dilations", n, 1, 1));
+  RETURN_IF_ERROR(ResolveConvWindow(ctx, x, w, &p));
   ASSIGN_OR_RETURN(std::vector<int64_t> out_pad, SpatialAttr(ctx, "output_padding", n, 0, 0));
   std::vector<int64_t> out_shape = ctx.GetInts("output_shape", {});
   if (out_shape.size() == n + 2) out_shape.erase(out_shape.begin(), out_shape.begin() + 2);

@@ -37,7 +37,20 @@ struct ConvParams {
   int64_t KernelSize() const;       // product of kernel dims
   int64_t InSpatialSize() const;    // product of in_spatial
   int64_t OutSpatialSize() const;   // product of out_spatial
+  // Where kernel tap `tap` (its coordinates, one per spatial dim) lands for the window at grid
+  // point `base`: pos[d] = base[d] * strides[d] - pads_begin[d] + tap[d] * dilations[d]. Returns
+  // false when a position falls outside `extent`; otherwise sets *flat to the row-major index of
+  // pos in `extent`. Conv gathers from in_spatial (base: an output position), ConvTranspose
+  // scatters to out_spatial (base: an input position).
+  bool TapIndex(const int64_t* base, const int64_t* tap, const std::vector<int64_t>& extent,
+                int64_t* flat) const;
 };
+
+// Row-major coordinates of every flat index of `dims`: table[i * dims.size() + d].
+std::vector<int64_t> CoordinateTable(const std::vector<int64_t>& dims);
+
+// Conv / ConvTranspose bias: OK when `b` is null or has shape [channels], else InvalidArgument.
+absl::Status CheckBias(const KernelContext& ctx, const Tensor* b, int64_t channels);
 
 // Conv: X [N, C, D1..Dn], W [M, C/group, k1..kn].
 absl::StatusOr<ConvParams> ResolveConv(const KernelContext& ctx, const Shape& x, const Shape& w);
