@@ -418,6 +418,10 @@ absl::StatusOr<Tensor> Cast(const Tensor& input, DType to) {
   return out;
 }
 
+void DecodeToDouble(DType dtype, const uint8_t* src, int64_t count, double* out) {
+  Decode(dtype, src, count, out);
+}
+
 absl::StatusOr<std::vector<double>> ToDoubleVector(const Tensor& input) {
   ASSIGN_OR_RETURN(Tensor t, input.Contiguous());
   std::vector<double> out(t.num_elements());

@@ -141,6 +141,10 @@ class Tensor {
 // Float -> int truncates toward zero like NumPy's astype; -> bool is "!= 0".
 absl::StatusOr<Tensor> Cast(const Tensor& t, DType to);
 
+// Widens `count` packed little-endian elements of `dtype` at `src` (aligned to the element size)
+// to double; for q8_0, `src` starts a block and `count` is a multiple of 32.
+void DecodeToDouble(DType dtype, const uint8_t* src, int64_t count, double* out);
+
 // All elements widened to double (q8_0 dequantized), row-major.
 absl::StatusOr<std::vector<double>> ToDoubleVector(const Tensor& t);
 

@@ -264,9 +264,6 @@ class Streamer {
   SideAcc x_, y_;
 };
 
-// Widens elements [begin, begin + n) of a packed tensor to double.
-void WidenAligned(const Tensor& t, int64_t begin, int64_t n, double* out);
-
 // Dense row-major, host byte order (alignment aside): what the streaming loop can read in place.
 bool DenseHostOrder(const Tensor& t) {
   if (t.byte_order() == ByteOrder::kBig && ElementSize(t.dtype()) > 1) return false;
@@ -282,67 +279,12 @@ bool DenseHostOrder(const Tensor& t) {
 // Widens elements [begin, begin + n) of a dense tensor to double. A misaligned view (an .npz entry
 // stored at an odd offset) is copied a block at a time into aligned scratch, never whole.
 void Widen(const Tensor& t, int64_t begin, int64_t n, double* out) {
-  if (t.is_aligned()) return WidenAligned(t, begin, n, out);
   const int64_t esize = ElementSize(t.dtype());
+  if (t.is_aligned()) return DecodeToDouble(t.dtype(), t.data() + begin * esize, n, out);
   thread_local std::vector<uint64_t> scratch;
   scratch.resize((n * esize + 7) / 8);
   std::memcpy(scratch.data(), t.data() + begin * esize, n * esize);
-  Tensor block = Tensor::View(t.dtype(), Shape{n}, std::shared_ptr<const void>(),
-                              reinterpret_cast<const uint8_t*>(scratch.data()));
-  WidenAligned(block, 0, n, out);
-}
-
-void WidenAligned(const Tensor& t, int64_t begin, int64_t n, double* out) {
-  switch (t.dtype()) {
-    case DType::kF32: {
-      const float* p = t.data_as<float>() + begin;
-      for (int64_t i = 0; i < n; ++i) out[i] = p[i];
-      break;
-    }
-    case DType::kF64: {
-      const double* p = t.data_as<double>() + begin;
-      std::copy(p, p + n, out);
-      break;
-    }
-    case DType::kF16: {
-      const uint16_t* p = t.data_as<uint16_t>() + begin;
-      for (int64_t i = 0; i < n; ++i) out[i] = F16BitsToF32(p[i]);
-      break;
-    }
-    case DType::kBF16: {
-      const uint16_t* p = t.data_as<uint16_t>() + begin;
-      for (int64_t i = 0; i < n; ++i) out[i] = F32FromBits(static_cast<uint32_t>(p[i]) << 16);
-      break;
-    }
-    case DType::kI8: {
-      const int8_t* p = t.data_as<int8_t>() + begin;
-      for (int64_t i = 0; i < n; ++i) out[i] = p[i];
-      break;
-    }
-    case DType::kI16: {
-      const int16_t* p = t.data_as<int16_t>() + begin;
-      for (int64_t i = 0; i < n; ++i) out[i] = p[i];
-      break;
-    }
-    case DType::kI32: {
-      const int32_t* p = t.data_as<int32_t>() + begin;
-      for (int64_t i = 0; i < n; ++i) out[i] = p[i];
-      break;
-    }
-    case DType::kI64: {
-      const int64_t* p = t.data_as<int64_t>() + begin;
-      for (int64_t i = 0; i < n; ++i) out[i] = static_cast<double>(p[i]);
-      break;
-    }
-    case DType::kU8:
-    case DType::kBool: {
-      const uint8_t* p = t.data_as<uint8_t>() + begin;
-      for (int64_t i = 0; i < n; ++i) out[i] = p[i];
-      break;
-    }
-    case DType::kQ8_0:
-      break;  // handled by the caller (dequantized whole)
-  }
+  DecodeToDouble(t.dtype(), reinterpret_cast<const uint8_t*>(scratch.data()), n, out);
 }
 
 // A tensor the streaming loop can widen chunk by chunk: packed, not block-quantized.
@@ -441,9 +383,7 @@ class BlockReader {
       }
       done += static_cast<size_t>(n);
     }
-    Tensor block = Tensor::View(t_.dtype(), Shape{len}, std::shared_ptr<const void>(),
-                                reinterpret_cast<const uint8_t*>(raw_.data()));
-    WidenAligned(block, 0, len, out);
+    DecodeToDouble(t_.dtype(), reinterpret_cast<const uint8_t*>(raw_.data()), len, out);
     return true;
   }
 
