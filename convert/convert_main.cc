@@ -10,6 +10,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "convert/converter.h"
+#include "core/cli_flags.h"
 
 ABSL_FLAG(std::string, from, "", "input format id (default: detected from magic bytes)");
 ABSL_FLAG(std::string, to, "", "output format id: gguf, safetensors, npz (default: OUT's extension)");
@@ -31,32 +32,15 @@ int main(int argc, char** argv) {
       "convert [--from F] [--to T] [--schema FILE | --preset NAME] [--select KEY] [--arch NAME]\n"
       "        [--out-type f32|f16|bf16|q8_0] [--fuse-weight-norm] [--conv-layout torch|mlx]\n"
       "        [--dry-run] [--report FILE.json] [--allow-unmapped] [--config config.json] IN OUT");
-  // Accept --out-type as well as --out_type, and make an unknown flag a usage error (exit 2)
-  // rather than Abseil's exit 1.
-  static const char* kKnown[] = {"from", "to", "schema", "preset", "select", "arch", "out_type",
-                                 "fuse_weight_norm", "nofuse_weight_norm", "conv_layout",
-                                 "dry_run", "nodry_run", "report", "allow_unmapped",
-                                 "noallow_unmapped", "config", "quiet", "noquiet", "help",
-                                 "helpfull", "helpshort", "version", "only_check_args"};
-  std::vector<std::string> storage(argv, argv + argc);
-  for (int i = 1; i < argc; ++i) {
-    std::string& a = storage[i];
-    if (a == "--") break;
-    if (a.size() < 3 || a[0] != '-' || a[1] != '-') continue;
-    const size_t eq = a.find('=');
-    std::string name = a.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
-    std::replace(name.begin(), name.end(), '-', '_');
-    bool known = false;
-    for (const char* k : kKnown) known = known || name == k;
-    if (!known) {
-      std::fprintf(stderr, "convert: unknown flag --%s (see --help)\n", name.c_str());
-      return 2;
-    }
-    a = "--" + name + (eq == std::string::npos ? "" : a.substr(eq));
+  // Accept --out-type as well as --out_type, and make an unknown flag or a malformed value a
+  // usage error (exit 2) rather than Abseil's exit 1.
+  absl::StatusOr<std::vector<std::string>> prepared = tp::PrepareFlags(argc, argv);
+  if (!prepared.ok()) {
+    std::fprintf(stderr, "convert: %s\n", std::string(prepared.status().message()).c_str());
+    return 2;
   }
-  std::vector<char*> fixed;
-  for (std::string& a : storage) fixed.push_back(a.data());
-  std::vector<char*> args = absl::ParseCommandLine(argc, fixed.data());
+  std::vector<char*> fixed = tp::ArgvPointers(*prepared);
+  std::vector<char*> args = absl::ParseCommandLine(static_cast<int>(fixed.size()), fixed.data());
   if (args.size() != 3) {
     std::fprintf(stderr, "convert: expected IN and OUT, got %zu positional arguments (see --help)\n",
                  args.size() - 1);

@@ -7,6 +7,7 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "core/cli_flags.h"
 #include "tools/inspect.h"
 
 ABSL_FLAG(bool, stats, false, "add min, max, mean, std, NaN and Inf counts per tensor");
@@ -18,7 +19,13 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "inspect FILE [--stats] [--json] [--format ID] [--select KEY]\n"
       "Lists the tensors (name, dtype, shape, bytes) and metadata of a checkpoint or dump.");
-  std::vector<char*> args = absl::ParseCommandLine(argc, argv);
+  absl::StatusOr<std::vector<std::string>> prepared = tp::PrepareFlags(argc, argv);
+  if (!prepared.ok()) {
+    std::cerr << "inspect: " << prepared.status().message() << "\n";
+    return 2;
+  }
+  std::vector<char*> argv2 = tp::ArgvPointers(*prepared);
+  std::vector<char*> args = absl::ParseCommandLine(static_cast<int>(argv2.size()), argv2.data());
   if (args.size() != 2) {
     std::cerr << "inspect: expected exactly one FILE argument, got " << args.size() - 1
               << " (see --help)\n";

@@ -252,6 +252,12 @@ class InspectEndToEnd(unittest.TestCase):
         self.check_bad([TMP], TMP)
         self.check_bad([fixture("arrays.npy"), "--format", "ggml"], fixture("arrays.npy"), "ggml")
 
+    def test_usage_errors_exit_2(self):
+        # Unknown flags and malformed values are usage errors (exit 2, one line), not Abseil's 1.
+        self.check_bad([fixture("arrays.npy"), "--bogus"], "--bogus", "unknown flag")
+        self.check_bad([fixture("arrays.npy"), "--stats=maybe"], "--stats", "maybe")
+        self.check_bad([fixture("arrays.npy"), fixture("arrays.npy")], "exactly one FILE")
+
     def test_oversized_header_fields(self):
         cases = {}
         # .npy claiming 10^12 elements in a 200-byte file.
