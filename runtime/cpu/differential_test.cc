@@ -357,8 +357,9 @@ TEST(DifferentialTest, Binary) {
   uint32_t seed = 700;
   for (const char* op : {"Add", "Sub", "Mul", "Div"}) {
     for (const auto& [a, b] : shapes) {
-      Check(Case(absl::StrCat(op, ShapeToString(a), ShapeToString(b)), op).In(Random(a, seed++))
-                .In(Random(b, seed++)).Outputs(1));
+      const uint32_t seed_a = seed++, seed_b = seed++;
+      Check(Case(absl::StrCat(op, ShapeToString(a), ShapeToString(b)), op).In(Random(a, seed_a))
+                .In(Random(b, seed_b)).Outputs(1));
     }
     Check(Case(absl::StrCat(op, "_special"), op).In(Special()).In(Special()).Outputs(1));
   }
