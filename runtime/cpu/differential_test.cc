@@ -250,8 +250,9 @@ TEST(DifferentialTest, MatMul) {
       {{1, 1, 5}, {5, 3}},      {{3, 1, 17}, {1, 17, 130}}};
   uint32_t seed = 70;
   for (const auto& [a, b] : shapes) {
+    const uint32_t seed_a = seed++, seed_b = seed++;
     Check(Case(absl::StrCat("matmul_", ShapeToString(a), "x", ShapeToString(b)), "MatMul")
-              .In(Random(a, seed++)).In(Random(b, seed++)).Outputs(1));
+              .In(Random(a, seed_a)).In(Random(b, seed_b)).Outputs(1));
   }
 }
 
@@ -267,8 +268,9 @@ TEST(DifferentialTest, Gemm) {
                                    {0, 0, 2, 3, {}},       {0, 1, 1, 1, {1, 6}}}) {
     const int64_t m = 4, k = 5, n = 6;
     Case c(absl::StrCat("gemm_", g.ta, g.tb, "_", g.alpha, "_", g.beta), "Gemm");
-    c.In(Random(g.ta ? Shape{k, m} : Shape{m, k}, seed++))
-        .In(Random(g.tb ? Shape{n, k} : Shape{k, n}, seed++));
+    const uint32_t seed_a = seed++, seed_b = seed++;
+    c.In(Random(g.ta ? Shape{k, m} : Shape{m, k}, seed_a))
+        .In(Random(g.tb ? Shape{n, k} : Shape{k, n}, seed_b));
     if (g.c != Shape{-1}) c.In(Random(g.c, seed++));
     c.Outputs(1).Int("transA", g.ta).Int("transB", g.tb).Float("alpha", g.alpha)
         .Float("beta", g.beta);
