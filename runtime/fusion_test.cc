@@ -80,7 +80,7 @@ Tensor Random(Shape shape, uint32_t seed) {
 class FusionTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!CpuFastKernelsEnabled()) GTEST_FAIL() << "this CPU lacks AVX-512: fusion is off here";
+    if (!CpuFastKernelsEnabled()) GTEST_FAIL() << "this CPU lacks AVX2/FMA/F16C: fusion is off here";
   }
 };
 

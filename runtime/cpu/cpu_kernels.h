@@ -5,7 +5,7 @@
 // the fast path.
 //
 // GEMMs run on Eigen and are split across ctx.num_threads() threads of a persistent pool. This
-// translation unit is compiled with AVX-512/AVX2/FMA (see BUILD.bazel); kernel_table.cc only
+// translation unit is compiled with AVX2/FMA/F16C (see BUILD.bazel); kernel_table.cc only
 // calls into it after checking that the CPU has them.
 //
 // Example:

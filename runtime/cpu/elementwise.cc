@@ -173,7 +173,7 @@ absl::Status Unary(KernelContext& ctx, F f, Cost cost = Cost::kCheap) {
   return absl::OkStatus();
 }
 
-// Unary op with an array kernel (Sigmoid, Erf: AVX-512 loops in vector_math.h).
+// Unary op with an array kernel (Sigmoid, Erf: AVX2 loops in vector_math.h).
 absl::Status UnaryArray(KernelContext& ctx, void (*fn)(const float*, float*, int64_t)) {
   if (!AllF32(ctx, {0})) return ReferenceFallback(ctx);
   ASSIGN_OR_RETURN(const Tensor* x_in, ctx.Input(0));

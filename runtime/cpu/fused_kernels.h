@@ -18,7 +18,7 @@ namespace rt {
 namespace cpu {
 
 // Kernels for the fused ops (domain "tensorport.fused", any opset). Call only when
-// CpuFastKernelsEnabled(): they are compiled for AVX-512.
+// CpuFastKernelsEnabled(): they are compiled for AVX2/FMA.
 const KernelTable& FusedKernelTable();
 
 }  // namespace cpu

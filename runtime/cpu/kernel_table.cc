@@ -1,4 +1,4 @@
-// Compiled without AVX flags: it decides whether the AVX-512 code in cpu_kernels.cc may run.
+// Compiled without AVX flags: it decides whether the AVX2/FMA code in cpu_kernels.cc may run.
 #include "runtime/cpu/kernel_table.h"
 
 #include <set>
@@ -15,8 +15,7 @@ namespace rt {
 bool CpuFastKernelsEnabled() {
   static const bool enabled =
       __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-      __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-      __builtin_cpu_supports("avx512vl");
+      __builtin_cpu_supports("f16c");
   return enabled;
 }
 

@@ -3,7 +3,7 @@
 // kernels for every other op (pools and Einsum from runtime/reference/nn_kernels.h, the light
 // element-wise / shape / reduction ops from runtime/reference/kernel_table.h).
 //
-// The fast kernels are compiled for AVX-512 (F, DQ, VL), AVX2 and FMA; on a CPU without them the
+// The fast kernels are compiled for AVX2, FMA and F16C (x86-64-v3); on a CPU without them the
 // table holds the reference kernels for those ops instead (same results, much slower), never an
 // illegal instruction.
 //
@@ -21,7 +21,7 @@ namespace rt {
 
 const KernelTable& CpuKernelTable();
 
-// Whether this CPU runs the fast kernels (AVX-512 F/DQ/VL, AVX2 and FMA present).
+// Whether this CPU runs the fast kernels (AVX2, FMA and F16C present).
 bool CpuFastKernelsEnabled();
 
 }  // namespace rt

@@ -13,7 +13,7 @@
 #include <cstdint>
 #include <cstring>
 
-#ifdef __AVX512F__
+#if defined(__AVX2__)
 #include <immintrin.h>
 #endif
 
@@ -101,37 +101,45 @@ inline float FastErf(float x) {
   return std::copysign(e, x);
 }
 
-// Array forms, 16 lanes at a time with AVX-512 (GCC leaves the scalar forms' loops scalar: their
-// selects count as control flow). Same polynomials; 2^n by vscalefps, NaN passed through.
-#ifdef __AVX512F__
-inline __m512 Exp16(__m512 x) {
-  const __m512 in = x;
-  x = _mm512_min_ps(_mm512_max_ps(x, _mm512_set1_ps(-87.33654f)), _mm512_set1_ps(88.72283f));
-  const __m512 fx = _mm512_roundscale_ps(_mm512_mul_ps(x, _mm512_set1_ps(1.44269504088896341f)),
-                                         _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(fx, _mm512_set1_ps(0.693359375f), x);
-  r = _mm512_fnmadd_ps(fx, _mm512_set1_ps(-2.12194440e-4f), r);
-  const __m512 z = _mm512_mul_ps(r, r);
-  __m512 y = _mm512_set1_ps(1.9875691500e-4f);
-  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.3981999507e-3f));
-  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(8.3334519073e-3f));
-  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(4.1665795894e-2f));
-  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(1.6666665459e-1f));
-  y = _mm512_fmadd_ps(y, r, _mm512_set1_ps(5.0000001201e-1f));
-  y = _mm512_add_ps(_mm512_fmadd_ps(y, z, r), _mm512_set1_ps(1.0f));
-  y = _mm512_scalef_ps(y, fx);
-  const __mmask16 nan = _mm512_cmp_ps_mask(in, in, _CMP_UNORD_Q);
-  return _mm512_mask_blend_ps(nan, y, in);
+// Array forms, 8 lanes at a time with AVX2 + FMA (GCC leaves the scalar forms' loops scalar:
+// their selects count as control flow). Same polynomials; 2^n built in the exponent bits in two
+// halves (n reaches 128 at the top of the clamp), NaN passed through.
+#if defined(__AVX2__) && defined(__FMA__)
+inline __m256 Exp8(__m256 x) {
+  const __m256 in = x;
+  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(-87.33654f)), _mm256_set1_ps(88.72283f));
+  const __m256 fx = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
+                                    _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(fx, _mm256_set1_ps(0.693359375f), x);
+  r = _mm256_fnmadd_ps(fx, _mm256_set1_ps(-2.12194440e-4f), r);
+  const __m256 z = _mm256_mul_ps(r, r);
+  __m256 y = _mm256_set1_ps(1.9875691500e-4f);
+  y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.3981999507e-3f));
+  y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(8.3334519073e-3f));
+  y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(4.1665795894e-2f));
+  y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(1.6666665459e-1f));
+  y = _mm256_fmadd_ps(y, r, _mm256_set1_ps(5.0000001201e-1f));
+  y = _mm256_add_ps(_mm256_fmadd_ps(y, z, r), _mm256_set1_ps(1.0f));
+  // NaN lanes of fx convert to INT_MIN; their result is replaced below.
+  const __m256i n = _mm256_cvtps_epi32(fx);
+  const __m256i n1 = _mm256_srai_epi32(n, 1);
+  const __m256i n2 = _mm256_sub_epi32(n, n1);
+  const __m256i bias = _mm256_set1_epi32(127);
+  const __m256 s1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n1, bias), 23));
+  const __m256 s2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n2, bias), 23));
+  y = _mm256_mul_ps(_mm256_mul_ps(y, s1), s2);
+  const __m256 nan = _mm256_cmp_ps(in, in, _CMP_UNORD_Q);
+  return _mm256_blendv_ps(y, in, nan);
 }
 #endif
 
 // y[i] = exp(x[i] - shift)
 inline void ExpArray(const float* x, float shift, float* y, int64_t n) {
   int64_t i = 0;
-#ifdef __AVX512F__
-  const __m512 s = _mm512_set1_ps(shift);
-  for (; i + 16 <= n; i += 16) {
-    _mm512_storeu_ps(y + i, Exp16(_mm512_sub_ps(_mm512_loadu_ps(x + i), s)));
+#if defined(__AVX2__) && defined(__FMA__)
+  const __m256 s = _mm256_set1_ps(shift);
+  for (; i + 8 <= n; i += 8) {
+    _mm256_storeu_ps(y + i, Exp8(_mm256_sub_ps(_mm256_loadu_ps(x + i), s)));
   }
 #endif
   for (; i < n; ++i) y[i] = FastExp(x[i] - shift);
@@ -139,11 +147,11 @@ inline void ExpArray(const float* x, float shift, float* y, int64_t n) {
 
 inline void SigmoidArray(const float* x, float* y, int64_t n) {
   int64_t i = 0;
-#ifdef __AVX512F__
-  const __m512 one = _mm512_set1_ps(1.0f);
-  for (; i + 16 <= n; i += 16) {
-    const __m512 e = Exp16(_mm512_sub_ps(_mm512_setzero_ps(), _mm512_loadu_ps(x + i)));
-    _mm512_storeu_ps(y + i, _mm512_div_ps(one, _mm512_add_ps(one, e)));
+#if defined(__AVX2__) && defined(__FMA__)
+  const __m256 one = _mm256_set1_ps(1.0f);
+  for (; i + 8 <= n; i += 8) {
+    const __m256 e = Exp8(_mm256_sub_ps(_mm256_setzero_ps(), _mm256_loadu_ps(x + i)));
+    _mm256_storeu_ps(y + i, _mm256_div_ps(one, _mm256_add_ps(one, e)));
   }
 #endif
   for (; i < n; ++i) y[i] = FastSigmoid(x[i]);
@@ -151,21 +159,21 @@ inline void SigmoidArray(const float* x, float* y, int64_t n) {
 
 inline void ErfArray(const float* x, float* y, int64_t n) {
   int64_t i = 0;
-#ifdef __AVX512F__
-  const __m512 one = _mm512_set1_ps(1.0f);
-  const __m512 sign_bit = _mm512_set1_ps(-0.0f);
-  for (; i + 16 <= n; i += 16) {
-    const __m512 v = _mm512_loadu_ps(x + i);
-    const __m512 a = _mm512_andnot_ps(sign_bit, v);
-    const __m512 t = _mm512_div_ps(one, _mm512_fmadd_ps(_mm512_set1_ps(0.3275911f), a, one));
-    __m512 p = _mm512_set1_ps(1.061405429f);
-    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-1.453152027f));
-    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(1.421413741f));
-    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-0.284496736f));
-    p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.254829592f));
-    const __m512 e = Exp16(_mm512_sub_ps(_mm512_setzero_ps(), _mm512_mul_ps(a, a)));
-    const __m512 r = _mm512_fnmadd_ps(_mm512_mul_ps(p, t), e, one);
-    _mm512_storeu_ps(y + i, _mm512_or_ps(r, _mm512_and_ps(sign_bit, v)));
+#if defined(__AVX2__) && defined(__FMA__)
+  const __m256 one = _mm256_set1_ps(1.0f);
+  const __m256 sign_bit = _mm256_set1_ps(-0.0f);
+  for (; i + 8 <= n; i += 8) {
+    const __m256 v = _mm256_loadu_ps(x + i);
+    const __m256 a = _mm256_andnot_ps(sign_bit, v);
+    const __m256 t = _mm256_div_ps(one, _mm256_fmadd_ps(_mm256_set1_ps(0.3275911f), a, one));
+    __m256 p = _mm256_set1_ps(1.061405429f);
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-1.453152027f));
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(1.421413741f));
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(-0.284496736f));
+    p = _mm256_fmadd_ps(p, t, _mm256_set1_ps(0.254829592f));
+    const __m256 e = Exp8(_mm256_sub_ps(_mm256_setzero_ps(), _mm256_mul_ps(a, a)));
+    const __m256 r = _mm256_fnmadd_ps(_mm256_mul_ps(p, t), e, one);
+    _mm256_storeu_ps(y + i, _mm256_or_ps(r, _mm256_and_ps(sign_bit, v)));
   }
 #endif
   for (; i < n; ++i) y[i] = FastErf(x[i]);
