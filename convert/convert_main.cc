@@ -11,6 +11,7 @@
 #include "absl/flags/usage.h"
 #include "convert/converter.h"
 #include "core/cli_flags.h"
+#include "formats/zip/zip.h"
 
 ABSL_FLAG(std::string, from, "", "input format id (default: detected from magic bytes)");
 ABSL_FLAG(std::string, to, "", "output format id: gguf, safetensors, npz (default: OUT's extension)");
@@ -27,6 +28,10 @@ ABSL_FLAG(bool, allow_unmapped, false, "pass tensors no schema rule maps through
 ABSL_FLAG(std::string, config, "", "JSON config file for schema metadata rules (from_config)");
 ABSL_FLAG(bool, quiet, false, "no report table");
 
+ABSL_FLAG(double, max_inflate_ratio, tp::kDefaultMaxInflateRatio,
+          "refuse compressed (.npz) entries that declare more inflated bytes per compressed byte "
+          "than this (default: deflate's own limit, 1032)");
+
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "convert [--from F] [--to T] [--schema FILE | --preset NAME] [--select KEY] [--arch NAME]\n"
@@ -41,6 +46,7 @@ int main(int argc, char** argv) {
   }
   std::vector<char*> fixed = tp::ArgvPointers(*prepared);
   std::vector<char*> args = absl::ParseCommandLine(static_cast<int>(fixed.size()), fixed.data());
+  tp::SetDefaultMaxInflateRatio(absl::GetFlag(FLAGS_max_inflate_ratio));
   if (args.size() != 3) {
     std::fprintf(stderr, "convert: expected IN and OUT, got %zu positional arguments (see --help)\n",
                  args.size() - 1);

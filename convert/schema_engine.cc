@@ -745,7 +745,7 @@ class Planner {
     Producer prev = n.make;
     n.make = [prev, to]() -> absl::StatusOr<Tensor> {
       ASSIGN_OR_RETURN(Tensor in, prev());
-      return Cast(in, to);
+      return CastLazily(in, to);  // converted a block at a time as the writer reads it
     };
   }
 

@@ -1,9 +1,11 @@
 #include "core/cli_flags.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "absl/flags/commandlineflag.h"
 #include "absl/flags/reflection.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
@@ -48,6 +50,9 @@ absl::StatusOr<std::vector<std::string>> PrepareFlags(int argc, char** argv) {
       value = a.substr(a.find('=') + 1);
     } else if (flag->IsOfType<bool>()) {
       continue;  // --flag alone sets a bool
+    } else if (flag->IsOfType<std::optional<bool>>()) {
+      a = absl::StrCat("--", name, "=true");  // --flag alone sets an optional bool too
+      value = "true";
     } else if (i + 1 < args.size()) {
       value = args[i + 1];  // --flag VALUE
     } else {
@@ -60,6 +65,20 @@ absl::StatusOr<std::vector<std::string>> PrepareFlags(int argc, char** argv) {
     }
   }
   return args;
+}
+
+namespace {
+constexpr char kUsagePayload[] = "tensorport/usage";
+}  // namespace
+
+absl::Status UsageError(absl::string_view message) {
+  absl::Status s = absl::InvalidArgumentError(message);
+  s.SetPayload(kUsagePayload, absl::Cord("1"));
+  return s;
+}
+
+bool IsUsageError(const absl::Status& status) {
+  return status.GetPayload(kUsagePayload).has_value();
 }
 
 std::vector<char*> ArgvPointers(std::vector<std::string>& args) {

@@ -16,7 +16,9 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace tp {
 
@@ -26,6 +28,11 @@ absl::StatusOr<std::vector<std::string>> PrepareFlags(int argc, char** argv);
 
 // argv-style pointers into `args` (valid while `args` lives).
 std::vector<char*> ArgvPointers(std::vector<std::string>& args);
+
+// A usage error found below main (flags that contradict each other, a mode without its inputs):
+// InvalidArgument, marked so that main can print the usage text after the message.
+absl::Status UsageError(absl::string_view message);
+bool IsUsageError(const absl::Status& status);
 
 }  // namespace tp
 

@@ -2,6 +2,10 @@
 // (core/make_half_tables.py, run at build time).
 #include "core/half.h"
 
+#include <cstdio>
+#include <vector>
+
+#include "core/cast_kernels.h"
 #include <cmath>
 #include <cstdlib>
 #include <string>
@@ -94,6 +98,51 @@ TEST(HalfTest, F32ToBF16MatchesTorch) {
     }
   }
   EXPECT_EQ(mismatches, 0);
+}
+
+// The vectorized block conversions (F16C / AVX2 where the CPU has them) against the same tables.
+TEST(HalfTest, CastBlockMatchesNumpyAndTorchTables) {
+  std::vector<uint32_t> f16_widened = LoadTable<uint32_t>("f16_to_f32.npy", DType::kI32);
+  std::vector<uint16_t> all_f16(65536);
+  for (uint32_t h = 0; h < 65536; ++h) all_f16[h] = static_cast<uint16_t>(h);
+  std::vector<uint32_t> widened(65536);
+  CastBlock(DType::kF16, reinterpret_cast<const uint8_t*>(all_f16.data()), 65536, DType::kF32,
+            reinterpret_cast<uint8_t*>(widened.data()));
+  EXPECT_EQ(widened, f16_widened);
+
+  std::vector<uint32_t> inputs = LoadTable<uint32_t>("f32_for_f16.npy", DType::kI32);
+  std::vector<uint16_t> expected = LoadTable<uint16_t>("f32_to_f16.npy", DType::kI16);
+  std::vector<uint16_t> narrowed(inputs.size());
+  CastBlock(DType::kF32, reinterpret_cast<const uint8_t*>(inputs.data()),
+            static_cast<int64_t>(inputs.size()), DType::kF16,
+            reinterpret_cast<uint8_t*>(narrowed.data()));
+  int mismatches = 0;
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (narrowed[i] != expected[i] && ++mismatches <= 10) {
+      ADD_FAILURE() << "f32 0x" << std::hex << inputs[i] << " -> f16 0x" << narrowed[i]
+                    << ", NumPy 0x" << expected[i];
+    }
+  }
+  EXPECT_EQ(mismatches, 0);
+
+  std::vector<uint32_t> bf_inputs = LoadTable<uint32_t>("f32_for_bf16.npy", DType::kI32);
+  std::vector<uint16_t> bf_expected = LoadTable<uint16_t>("f32_to_bf16.npy", DType::kI16);
+  std::vector<uint16_t> bf(bf_inputs.size());
+  CastBlock(DType::kF32, reinterpret_cast<const uint8_t*>(bf_inputs.data()),
+            static_cast<int64_t>(bf_inputs.size()), DType::kBF16,
+            reinterpret_cast<uint8_t*>(bf.data()));
+  mismatches = 0;
+  for (size_t i = 0; i < bf_inputs.size(); ++i) {
+    // NaN: the scalar conversion is the reference (PyTorch canonicalizes NaN payloads).
+    const uint16_t want =
+        IsNanBits32(bf_inputs[i]) ? F32ToBF16Bits(F32FromBits(bf_inputs[i])) : bf_expected[i];
+    if (bf[i] != want && ++mismatches <= 10) {
+      ADD_FAILURE() << "f32 0x" << std::hex << bf_inputs[i] << " -> bf16 0x" << bf[i]
+                    << ", expected 0x" << want;
+    }
+  }
+  EXPECT_EQ(mismatches, 0);
+  std::printf("block casts vectorized on this CPU: %s\n", CastKernelsVectorized() ? "yes" : "no");
 }
 
 TEST(HalfTest, CastKeepsNanSignAndPayloadTopBits) {

@@ -38,14 +38,35 @@ absl::StatusOr<std::shared_ptr<const MappedFile>> MappedFile::Open(const std::st
     }
     data = static_cast<const uint8_t*>(p);
   }
-  ::close(fd);
+  // The descriptor stays open: readers pread from it and writers copy_file_range from it, which
+  // moves bytes without faulting the mapping in.
   return std::shared_ptr<const MappedFile>(new MappedFile(path, data, size,
                                                          static_cast<uint64_t>(st.st_dev),
-                                                         static_cast<uint64_t>(st.st_ino)));
+                                                         static_cast<uint64_t>(st.st_ino), fd));
 }
 
 MappedFile::~MappedFile() {
   if (data_ != nullptr) ::munmap(const_cast<uint8_t*>(data_), size_);
+  if (fd_ >= 0) ::close(fd_);
+}
+
+absl::Status MappedFile::ReadAt(uint64_t offset, uint8_t* out, size_t n) const {
+  if (offset > size_ || n > size_ - offset) {
+    return absl::OutOfRangeError(absl::StrCat(path_, ": read of ", n, " bytes at offset ", offset,
+                                              " runs past the end of the ", size_, "-byte file"));
+  }
+  size_t done = 0;
+  while (done < n) {
+    const ssize_t got = ::pread(fd_, out + done, n - done, static_cast<off_t>(offset + done));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) {
+      return absl::DataLossError(absl::StrCat(path_, ": read at offset ", offset + done,
+                                              " failed: ",
+                                              got < 0 ? std::strerror(errno) : "file shrank"));
+    }
+    done += static_cast<size_t>(got);
+  }
+  return absl::OkStatus();
 }
 
 void MappedFile::Release(uint64_t offset, uint64_t length) const {

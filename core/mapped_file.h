@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
@@ -37,6 +38,12 @@ class MappedFile {
   // Identity of the mapped file (st_dev, st_ino), to recognise it when reopened by path.
   uint64_t device() const { return device_; }
   uint64_t inode() const { return inode_; }
+  // The open descriptor of the mapped file (kept for the mapping's lifetime).
+  int fd() const { return fd_; }
+
+  // Copies [offset, offset + n) with pread: the bytes arrive without this process mapping the
+  // file's pages (a read through the mapping maps whole large folios around every fault).
+  absl::Status ReadAt(uint64_t offset, uint8_t* out, size_t n) const;
 
   // Tells the kernel the given range will not be read again soon, so its pages leave this
   // process's resident set (streaming conversions keep memory near one tensor this way).
@@ -47,14 +54,16 @@ class MappedFile {
 
  private:
   MappedFile(std::string path, const uint8_t* data, uint64_t size, uint64_t device,
-             uint64_t inode)
-      : path_(std::move(path)), data_(data), size_(size), device_(device), inode_(inode) {}
+             uint64_t inode, int fd)
+      : path_(std::move(path)), data_(data), size_(size), device_(device), inode_(inode),
+        fd_(fd) {}
 
   std::string path_;
   const uint8_t* data_;
   uint64_t size_;
   uint64_t device_;
   uint64_t inode_;
+  int fd_;
 };
 
 }  // namespace tp

@@ -1,33 +1,139 @@
 #include "core/output_file.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <mutex>
 
 #include "absl/strings/str_cat.h"
+#include "core/tensor_reader.h"
 
 namespace tp {
 namespace {
+
 constexpr size_t kBufferSize = 1 << 20;
+
+// ---------------------------------------------------------------------------------------------
+// Named temporaries that a SIGINT / SIGTERM must not leave behind. The handler may only touch
+// async-signal-safe state: fixed slots of plain characters, claimed with atomics.
+
+constexpr int kSlots = 16;
+constexpr size_t kSlotPath = 4096;
+std::atomic<int> g_slot_state[kSlots];  // 0 free, 1 being written, 2 live
+char g_slot_path[kSlots][kSlotPath];
+
+void OnTerminatingSignal(int sig) {
+  for (int i = 0; i < kSlots; ++i) {
+    if (g_slot_state[i].load() == 2) ::unlink(g_slot_path[i]);
+  }
+  // Then die of the signal as if there were no handler (the parent sees the real cause).
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
 }
 
-absl::StatusOr<std::unique_ptr<OutputFile>> OutputFile::Create(const std::string& path) {
-  std::string temp = absl::StrCat(path, ".tmp-", ::getpid());
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": cannot create output: ", std::strerror(errno)));
+void InstallHandlersOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+      struct sigaction current;
+      if (::sigaction(sig, nullptr, &current) != 0) continue;
+      // A program's own handler, or an inherited "ignore" (nohup, background jobs), stays.
+      if (current.sa_handler != SIG_DFL || (current.sa_flags & SA_SIGINFO)) continue;
+      struct sigaction sa;
+      std::memset(&sa, 0, sizeof(sa));
+      sa.sa_handler = &OnTerminatingSignal;
+      sigemptyset(&sa.sa_mask);
+      ::sigaction(sig, &sa, nullptr);
+    }
+  });
+}
+
+// Returns the slot index, or -1 when the path is too long or every slot is taken (the
+// destructor still removes the file; only a signal could then leave it).
+int RegisterTemporary(const std::string& path) {
+  if (path.size() + 1 > kSlotPath) return -1;
+  InstallHandlersOnce();
+  for (int i = 0; i < kSlots; ++i) {
+    int expected = 0;
+    if (g_slot_state[i].compare_exchange_strong(expected, 1)) {
+      std::memcpy(g_slot_path[i], path.c_str(), path.size() + 1);
+      g_slot_state[i].store(2);
+      return i;
+    }
   }
+  return -1;
+}
+
+void UnregisterTemporary(const std::string& path) {
+  for (int i = 0; i < kSlots; ++i) {
+    if (g_slot_state[i].load() == 2 && path == g_slot_path[i]) {
+      g_slot_state[i].store(0);
+      return;
+    }
+  }
+}
+
+std::string Directory(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+std::string TempName(const std::string& path) {
+  static std::atomic<int> counter{0};
+  return absl::StrCat(path, ".tmp-", ::getpid(), "-", counter++);
+}
+
+absl::Status CreateError(const std::string& path, int err) {
+  return absl::InvalidArgumentError(
+      absl::StrCat(path, ": cannot create output: ", std::strerror(err)));
+}
+
+// Gives the unnamed file open as `fd` the name `target` (which must not exist).
+int LinkUnnamed(int fd, const std::string& target) {
+  const std::string proc = absl::StrCat("/proc/self/fd/", fd);
+  if (::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, target.c_str(), AT_SYMLINK_FOLLOW) == 0) return 0;
+  const int err = errno;
+  if (err == EEXIST) return err;
+  // Without /proc: AT_EMPTY_PATH (needs CAP_DAC_READ_SEARCH, which root has).
+  if (::linkat(fd, "", AT_FDCWD, target.c_str(), AT_EMPTY_PATH) == 0) return 0;
+  return errno == EEXIST ? EEXIST : err;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<OutputFile>> OutputFile::Create(const std::string& path) {
+  // The unnamed file must live in the destination's folder (linkat cannot cross filesystems).
+  const char* no_tmpfile = std::getenv("TENSORPORT_NO_O_TMPFILE");  // tests of the fallback
+  if (no_tmpfile == nullptr || *no_tmpfile == '\0') {
+    const int fd = ::open(Directory(path).c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+    if (fd >= 0) return std::unique_ptr<OutputFile>(new OutputFile(path, "", fd));
+    const int err = errno;
+    // Anything but "this filesystem has no O_TMPFILE" is the folder's problem: report it.
+    if (err != EOPNOTSUPP && err != EISDIR && err != EINVAL) return CreateError(path, err);
+  }
+  std::string temp = TempName(path);
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd < 0) return CreateError(path, errno);
+  RegisterTemporary(temp);
   return std::unique_ptr<OutputFile>(new OutputFile(path, std::move(temp), fd));
 }
 
 OutputFile::~OutputFile() {
   if (fd_ >= 0) ::close(fd_);
-  if (!committed_) ::unlink(temp_path_.c_str());
+  if (!committed_ && !temp_path_.empty()) {
+    ::unlink(temp_path_.c_str());
+    UnregisterTemporary(temp_path_);
+  }
 }
 
 absl::Status OutputFile::FlushBuffer() {
@@ -73,19 +179,98 @@ absl::Status OutputFile::WriteZeros(uint64_t count) {
   return absl::OkStatus();
 }
 
+absl::Status OutputFile::CopyFrom(int fd, uint64_t offset, uint64_t length) {
+  absl::Status s = FlushBuffer();
+  if (!s.ok()) return s;
+  offset_ += length;
+  loff_t in = static_cast<loff_t>(offset);
+  uint64_t left = length;
+  while (left > 0) {
+    const ssize_t n = ::copy_file_range(fd, &in, fd_, nullptr,
+                                        static_cast<size_t>(std::min<uint64_t>(left, 1u << 30)), 0);
+    if (n > 0) {
+      left -= static_cast<uint64_t>(n);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 0) {
+      return absl::DataLossError(absl::StrCat(path_, ": source file ended ", left,
+                                              " bytes short of the ", length, " to copy"));
+    }
+    // The kernel or filesystem cannot copy these two files directly: copy through a buffer.
+    if (errno != EXDEV && errno != EINVAL && errno != ENOSYS && errno != EOPNOTSUPP &&
+        errno != EBADF && errno != EPERM) {
+      return absl::InternalError(absl::StrCat(path_, ": copy failed: ", std::strerror(errno)));
+    }
+    std::string buffer(static_cast<size_t>(std::min<uint64_t>(left, kBufferSize)), '\0');
+    while (left > 0) {
+      const size_t want = static_cast<size_t>(std::min<uint64_t>(left, buffer.size()));
+      const ssize_t got = ::pread(fd, &buffer[0], want, in);
+      if (got < 0 && errno == EINTR) continue;
+      if (got <= 0) {
+        return absl::DataLossError(absl::StrCat(path_, ": source read failed ", left,
+                                                " bytes short of the ", length, " to copy"));
+      }
+      s = WriteAll(absl::string_view(buffer.data(), static_cast<size_t>(got)));
+      if (!s.ok()) return s;
+      in += got;
+      left -= static_cast<uint64_t>(got);
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status OutputFile::Commit() {
   absl::Status s = FlushBuffer();
   if (!s.ok()) return s;
+  if (temp_path_.empty()) {
+    // Unnamed: link it in under the destination's name directly when that is free; otherwise
+    // under a temporary name renamed over the destination (the only moment it has a name of its
+    // own, guarded like the fallback's temporaries).
+    int err = LinkUnnamed(fd_, path_);
+    if (err == EEXIST) {
+      const std::string temp = TempName(path_);
+      RegisterTemporary(temp);
+      err = LinkUnnamed(fd_, temp);
+      if (err == 0 && ::rename(temp.c_str(), path_.c_str()) != 0) {
+        err = errno;
+        ::unlink(temp.c_str());
+      }
+      UnregisterTemporary(temp);
+    }
+    if (err != 0) {
+      return absl::InternalError(
+          absl::StrCat(path_, ": cannot give the output its name: ", std::strerror(err)));
+    }
+  } else if (::rename(temp_path_.c_str(), path_.c_str()) != 0) {
+    return absl::InternalError(absl::StrCat(path_, ": rename failed: ", std::strerror(errno)));
+  } else {
+    UnregisterTemporary(temp_path_);
+  }
+  committed_ = true;
   if (::close(fd_) != 0) {
     fd_ = -1;
     return absl::InternalError(absl::StrCat(path_, ": close failed: ", std::strerror(errno)));
   }
   fd_ = -1;
-  if (::rename(temp_path_.c_str(), path_.c_str()) != 0) {
-    return absl::InternalError(absl::StrCat(path_, ": rename failed: ", std::strerror(errno)));
-  }
-  committed_ = true;
   return absl::OkStatus();
+}
+
+absl::Status WriteTensorBytes(OutputFile& out, const Tensor& t) {
+  const MappedFile* f = t.mapped_file();
+  if (f != nullptr && f->fd() >= 0 && t.is_dense_host_order() && t.num_elements() > 0) {
+    const uintptr_t base = reinterpret_cast<uintptr_t>(f->data());
+    const uintptr_t start = reinterpret_cast<uintptr_t>(t.data());
+    const uint64_t bytes = static_cast<uint64_t>(t.nbytes());
+    if (base != 0 && start >= base && start - base <= f->size() &&
+        bytes <= f->size() - (start - base)) {
+      return out.CopyFrom(f->fd(), start - base, bytes);
+    }
+  }
+  constexpr int64_t kBlock = int64_t{1} << 18;  // elements; a multiple of the q8_0 block
+  return ForEachBlock(t, kBlock, [&](const TensorBlock& b) {
+    return out.Write(b.data, static_cast<size_t>(b.bytes));
+  });
 }
 
 bool SameFile(const std::string& a, const std::string& b) {

@@ -7,10 +7,13 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "core/cast_kernels.h"
 #include "core/half.h"
 #include "core/status_macros.h"
+#include "core/tensor_reader.h"
 
 namespace tp {
+
 
 std::string ShapeToString(absl::Span<const int64_t> shape) {
   return absl::StrCat("[", absl::StrJoin(shape, ", "), "]");
@@ -114,6 +117,18 @@ Tensor Tensor::View(DType dtype, Shape shape, std::shared_ptr<const MappedFile> 
   return t;
 }
 
+Tensor Tensor::Streamed(DType dtype, Shape shape, std::shared_ptr<const ByteSource> source,
+                        ByteOrder order) {
+  Tensor t;
+  t.dtype_ = dtype;
+  t.shape_ = std::move(shape);
+  t.num_elements_ = CheckedCount(t.shape_);
+  t.order_ = order;
+  t.owned_ = false;
+  t.source_ = std::move(source);
+  return t;
+}
+
 void Tensor::ReleasePages() const {
   uint64_t offset = 0, length = 0;
   if (MappedExtent(&offset, &length)) mapped_->Release(offset, length);
@@ -170,9 +185,10 @@ bool Tensor::is_aligned() const {
   return esize <= 1 || reinterpret_cast<uintptr_t>(data_) % esize == 0;
 }
 
-bool Tensor::is_packed() const { return IsDenseHostOrder() && is_aligned(); }
+bool Tensor::is_packed() const { return is_dense_host_order() && is_aligned(); }
 
-bool Tensor::IsDenseHostOrder() const {
+bool Tensor::is_dense_host_order() const {
+  if (source_ != nullptr) return false;
   if (order_ == ByteOrder::kBig && ElementSize(dtype_) > 1) return false;
   if (strides_.empty()) return true;
   int64_t expected = 1;
@@ -183,15 +199,63 @@ bool Tensor::IsDenseHostOrder() const {
   return true;
 }
 
+absl::StatusOr<Tensor> Tensor::ReadStreamWhole() const {
+  const int64_t need = nbytes();
+  ASSIGN_OR_RETURN(std::unique_ptr<ByteStream> stream, source_->Open());
+  // Grow with the bytes that arrive (doubling, capped at the size the shape needs), so a source
+  // that claims more than it holds never sizes a large allocation.
+  auto storage = std::make_shared<std::vector<uint8_t>>();
+  std::vector<uint8_t>& bytes = *storage;
+  size_t have = 0;
+  constexpr size_t kStep = size_t{16} << 20;
+  while (true) {
+    if (have == bytes.size()) {
+      if (have == static_cast<size_t>(need)) {
+        uint8_t extra;
+        ASSIGN_OR_RETURN(size_t n, stream->Read(&extra, 1));
+        if (n != 0) {
+          return absl::InvalidArgumentError(absl::StrCat(source_->Describe(), ": holds more than the ",
+                                                         need, " bytes its shape needs"));
+        }
+        break;
+      }
+      bytes.resize(std::min<size_t>(need, std::max(kStep, 2 * have)));
+    }
+    ASSIGN_OR_RETURN(size_t n, stream->Read(bytes.data() + have, bytes.size() - have));
+    if (n == 0) break;
+    have += n;
+  }
+  if (have != static_cast<size_t>(need)) {
+    return absl::OutOfRangeError(absl::StrCat(source_->Describe(), ": ends after ", have,
+                                              " bytes, its shape needs ", need));
+  }
+  const int esize = dtype_ == DType::kQ8_0 ? 1 : ElementSize(dtype_);
+  if (order_ == ByteOrder::kBig && esize > 1) {
+    for (size_t i = 0; i + esize <= have; i += esize) {
+      std::reverse(bytes.begin() + i, bytes.begin() + i + esize);
+    }
+  }
+  // std::vector's data is aligned for any element type (operator new's alignment).
+  Tensor out;
+  out.dtype_ = dtype_;
+  out.shape_ = shape_;
+  out.num_elements_ = num_elements_;
+  out.owned_ = true;
+  out.data_ = bytes.data();
+  out.keep_alive_ = std::move(storage);
+  return out;
+}
+
 absl::StatusOr<Tensor> Tensor::Contiguous() const {
   if (is_packed()) return *this;
+  if (source_ != nullptr) return ReadStreamWhole();
   if (dtype_ == DType::kQ8_0) {
     return absl::UnimplementedError("strided or byte-swapped q8_0 tensors are not supported");
   }
   Tensor out = Zeros(dtype_, shape_);
   // Nothing to copy; and with a zero dimension the default strides below could overflow.
   if (num_elements_ == 0) return out;
-  if (IsDenseHostOrder()) {
+  if (is_dense_host_order()) {
     // Only misaligned: one copy into the (aligned) heap buffer.
     std::memcpy(out.mutable_data(), data_, static_cast<size_t>(nbytes()));
     return out;
@@ -302,120 +366,95 @@ void Decode(DType dtype, const uint8_t* src, int64_t count, Out* out) {
   }
 }
 
-template <typename Int>
-Int SaturatingFromDouble(double v) {
-  if (std::isnan(v)) return 0;
-  if (v <= static_cast<double>(std::numeric_limits<Int>::min())) {
-    return std::numeric_limits<Int>::min();
-  }
-  if (v >= static_cast<double>(std::numeric_limits<Int>::max())) {
-    return std::numeric_limits<Int>::max();
-  }
-  return static_cast<Int>(v);  // truncates toward zero
-}
-
-void QuantizeQ8_0(const float* src, int64_t count, uint8_t* dst) {
-  for (int64_t b = 0; b < count / kQ8_0BlockSize; ++b) {
-    const float* x = src + b * kQ8_0BlockSize;
-    float amax = 0.0f;
-    for (int64_t i = 0; i < kQ8_0BlockSize; ++i) amax = std::max(amax, std::fabs(x[i]));
-    const float d = amax / 127.0f;
-    const float id = d != 0.0f ? 1.0f / d : 0.0f;
-    uint8_t* block = dst + b * kQ8_0BlockBytes;
-    const uint16_t scale_bits = F32ToF16Bits(d);
-    std::memcpy(block, &scale_bits, 2);
-    int8_t* q = reinterpret_cast<int8_t*>(block + 2);
-    for (int64_t i = 0; i < kQ8_0BlockSize; ++i) {
-      q[i] = static_cast<int8_t>(std::lround(x[i] * id));
-    }
-  }
-}
-
-// Encodes doubles (for exact f64 and 64-bit integer targets) or floats into `to`.
-void EncodeFromDouble(const double* src, int64_t count, DType to, uint8_t* dst) {
-  switch (to) {
-    case DType::kF32: {
-      float* p = reinterpret_cast<float*>(dst);
-      for (int64_t i = 0; i < count; ++i) p[i] = static_cast<float>(src[i]);
-      break;
-    }
-    case DType::kF16: {
-      uint16_t* p = reinterpret_cast<uint16_t*>(dst);
-      for (int64_t i = 0; i < count; ++i) p[i] = F32ToF16Bits(static_cast<float>(src[i]));
-      break;
-    }
-    case DType::kBF16: {
-      uint16_t* p = reinterpret_cast<uint16_t*>(dst);
-      for (int64_t i = 0; i < count; ++i) p[i] = F32ToBF16Bits(static_cast<float>(src[i]));
-      break;
-    }
-    case DType::kF64: {
-      std::memcpy(dst, src, count * sizeof(double));
-      break;
-    }
-    case DType::kI8: {
-      int8_t* p = reinterpret_cast<int8_t*>(dst);
-      for (int64_t i = 0; i < count; ++i) p[i] = SaturatingFromDouble<int8_t>(src[i]);
-      break;
-    }
-    case DType::kI16: {
-      int16_t* p = reinterpret_cast<int16_t*>(dst);
-      for (int64_t i = 0; i < count; ++i) p[i] = SaturatingFromDouble<int16_t>(src[i]);
-      break;
-    }
-    case DType::kI32: {
-      int32_t* p = reinterpret_cast<int32_t*>(dst);
-      for (int64_t i = 0; i < count; ++i) p[i] = SaturatingFromDouble<int32_t>(src[i]);
-      break;
-    }
-    case DType::kI64: {
-      int64_t* p = reinterpret_cast<int64_t*>(dst);
-      for (int64_t i = 0; i < count; ++i) p[i] = SaturatingFromDouble<int64_t>(src[i]);
-      break;
-    }
-    case DType::kU8:
-      for (int64_t i = 0; i < count; ++i) dst[i] = SaturatingFromDouble<uint8_t>(src[i]);
-      break;
-    case DType::kBool:
-      for (int64_t i = 0; i < count; ++i) dst[i] = src[i] != 0.0 ? 1 : 0;
-      break;
-    case DType::kQ8_0: {
-      std::vector<float> tmp(src, src + count);
-      QuantizeQ8_0(tmp.data(), count, dst);
-      break;
-    }
-  }
-}
-
 }  // namespace
 
 absl::StatusOr<Tensor> Cast(const Tensor& input, DType to) {
-  ASSIGN_OR_RETURN(Tensor t, input.Contiguous());
-  if (t.dtype() == to) return t;
-  const int64_t n = t.num_elements();
+  if (input.dtype() == to) return input.Contiguous();
+  const int64_t n = input.num_elements();
   if (to == DType::kQ8_0 && n % kQ8_0BlockSize != 0) {
     return absl::InvalidArgumentError(absl::StrCat("q8_0 needs a multiple of ", kQ8_0BlockSize,
-                                                   " elements, tensor ", ShapeToString(t.shape()),
+                                                   " elements, tensor ", ShapeToString(input.shape()),
                                                    " has ", n));
   }
-  Tensor out = Tensor::Zeros(to, t.shape());
-  // Chunks keep the intermediate buffer small for large tensors; a multiple of the q8_0 block.
-  constexpr int64_t kChunk = 1 << 16;
-  const int64_t in_esize = t.dtype() == DType::kQ8_0 ? 0 : ElementSize(t.dtype());
-  const int64_t out_esize = to == DType::kQ8_0 ? 0 : ElementSize(to);
-  std::vector<double> buffer(std::min<int64_t>(n, kChunk));
-  for (int64_t start = 0; start < n; start += kChunk) {
-    const int64_t count = std::min(kChunk, n - start);
-    const uint8_t* src = t.dtype() == DType::kQ8_0
-                             ? t.data() + start / kQ8_0BlockSize * kQ8_0BlockBytes
-                             : t.data() + start * in_esize;
-    uint8_t* dst = to == DType::kQ8_0
-                       ? out.mutable_data() + start / kQ8_0BlockSize * kQ8_0BlockBytes
-                       : out.mutable_data() + start * out_esize;
-    Decode(t.dtype(), src, count, buffer.data());
-    EncodeFromDouble(buffer.data(), count, to, dst);
+  Tensor out = Tensor::Uninitialized(to, input.shape());
+  // Blocks keep the input's own storage (a view into a file, a stream) from being copied whole.
+  constexpr int64_t kBlock = int64_t{1} << 16;  // a multiple of the q8_0 block
+  TensorBlockReader reader(input);
+  while (true) {
+    ASSIGN_OR_RETURN(TensorBlock b, reader.Next(kBlock));
+    if (b.count == 0) break;
+    const int64_t out_offset = to == DType::kQ8_0 ? b.first / kQ8_0BlockSize * kQ8_0BlockBytes
+                                                  : b.first * ElementSize(to);
+    CastBlock(input.dtype(), b.data, b.count, to, out.mutable_data() + out_offset);
   }
   return out;
+}
+
+namespace {
+
+// A cast computed as it is read: each stream reads the input a block at a time and converts it.
+class CastSource : public ByteSource {
+ public:
+  CastSource(Tensor input, DType to) : input_(std::move(input)), to_(to) {}
+  uint64_t size() const override {
+    absl::StatusOr<int64_t> b = StorageBytes(to_, input_.num_elements());
+    return b.ok() ? static_cast<uint64_t>(*b) : 0;
+  }
+  std::string Describe() const override {
+    return absl::StrCat(DTypeName(input_.dtype()), " ", ShapeToString(input_.shape()), " cast to ",
+                        DTypeName(to_));
+  }
+  absl::StatusOr<std::unique_ptr<ByteStream>> Open() const override {
+    return std::unique_ptr<ByteStream>(new Stream(input_, to_));
+  }
+
+ private:
+  class Stream : public ByteStream {
+   public:
+    Stream(const Tensor& input, DType to) : reader_(input), from_(input.dtype()), to_(to) {}
+    absl::StatusOr<size_t> Read(uint8_t* out, size_t n) override {
+      size_t done = 0;
+      while (done < n) {
+        if (pending_offset_ == pending_.size()) {
+          ASSIGN_OR_RETURN(TensorBlock b, reader_.Next(kBlock));
+          if (b.count == 0) break;
+          const int64_t bytes = to_ == DType::kQ8_0 ? b.count / kQ8_0BlockSize * kQ8_0BlockBytes
+                                                    : b.count * ElementSize(to_);
+          pending_.resize(static_cast<size_t>(bytes));
+          CastBlock(from_, b.data, b.count, to_, pending_.data());
+          pending_offset_ = 0;
+        }
+        const size_t m = std::min(n - done, pending_.size() - pending_offset_);
+        std::memcpy(out + done, pending_.data() + pending_offset_, m);
+        pending_offset_ += m;
+        done += m;
+      }
+      return done;
+    }
+
+   private:
+    static constexpr int64_t kBlock = int64_t{1} << 16;
+    TensorBlockReader reader_;
+    DType from_, to_;
+    std::vector<uint8_t> pending_;
+    size_t pending_offset_ = 0;
+  };
+
+  Tensor input_;
+  DType to_;
+};
+
+}  // namespace
+
+absl::StatusOr<Tensor> CastLazily(const Tensor& input, DType to) {
+  if (input.dtype() == to) return input;
+  const int64_t n = input.num_elements();
+  if (to == DType::kQ8_0 && n % kQ8_0BlockSize != 0) {
+    return absl::InvalidArgumentError(absl::StrCat("q8_0 needs a multiple of ", kQ8_0BlockSize,
+                                                   " elements, tensor ", ShapeToString(input.shape()),
+                                                   " has ", n));
+  }
+  return Tensor::Streamed(to, input.shape(), std::make_shared<CastSource>(input, to));
 }
 
 void DecodeToDouble(DType dtype, const uint8_t* src, int64_t count, double* out) {
@@ -437,21 +476,19 @@ Tensor TensorFromFloats(Shape shape, absl::Span<const float> values) {
 }
 
 absl::StatusOr<TensorStats> ComputeStats(const Tensor& input) {
-  ASSIGN_OR_RETURN(Tensor t, input.Contiguous());
   TensorStats s;
-  const int64_t n = t.num_elements();
-  constexpr int64_t kChunk = 1 << 16;
-  std::vector<double> buffer(std::min<int64_t>(n, kChunk));
-  const int64_t esize = t.dtype() == DType::kQ8_0 ? 0 : ElementSize(t.dtype());
+  constexpr int64_t kChunk = 1 << 16;  // a multiple of the q8_0 block
+  std::vector<double> buffer;
   // Welford's update keeps the variance accurate for large tensors with a large mean.
   double mean = 0, m2 = 0;
   bool first = true;
-  for (int64_t start = 0; start < n; start += kChunk) {
-    const int64_t count = std::min(kChunk, n - start);
-    const uint8_t* src = t.dtype() == DType::kQ8_0
-                             ? t.data() + start / kQ8_0BlockSize * kQ8_0BlockBytes
-                             : t.data() + start * esize;
-    Decode(t.dtype(), src, count, buffer.data());
+  TensorBlockReader reader(input);
+  while (true) {
+    ASSIGN_OR_RETURN(TensorBlock block, reader.Next(kChunk));
+    if (block.count == 0) break;
+    const int64_t count = block.count;
+    buffer.resize(count);
+    Decode(input.dtype(), block.data, count, buffer.data());
     for (int64_t i = 0; i < count; ++i) {
       const double v = buffer[i];
       if (std::isnan(v)) {

@@ -12,6 +12,10 @@
 // the caller is done with them (ReleasePages()), which keeps streaming conversions and
 // layer-by-layer diffs of large files at about one tensor of resident memory.
 //
+// A tensor may also be streamed: its bytes come from a ByteSource read front to back (a deflated
+// .npz entry, or another tensor cast on the fly). Such a tensor has no data(); it is read a block
+// at a time with TensorBlockReader (core/tensor_reader.h) and materialized only by Contiguous().
+//
 // Example:
 //   Tensor t = Tensor::Zeros(DType::kF32, {2, 3});
 //   t.mutable_data_as<float>()[4] = 1.5f;
@@ -34,6 +38,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/types/span.h"
+#include "core/byte_source.h"
 #include "core/dtype.h"
 #include "core/mapped_file.h"
 
@@ -71,6 +76,11 @@ class Tensor {
                      const uint8_t* data, std::vector<int64_t> strides = {},
                      ByteOrder order = ByteOrder::kLittle);
 
+  // Bytes read front to back from `source` (packed row-major in `order`; source->size() must be
+  // the storage size of dtype x shape, which the caller has checked).
+  static Tensor Streamed(DType dtype, Shape shape, std::shared_ptr<const ByteSource> source,
+                         ByteOrder order = ByteOrder::kLittle);
+
   DType dtype() const { return dtype_; }
   const Shape& shape() const { return shape_; }
   int rank() const { return static_cast<int>(shape_.size()); }
@@ -80,12 +90,17 @@ class Tensor {
   const std::vector<int64_t>& strides() const { return strides_; }
   ByteOrder byte_order() const { return order_; }
   bool is_view() const { return !owned_; }
+  // No addressable bytes: data() is null, read with TensorBlockReader or Contiguous().
+  bool is_streamed() const { return source_ != nullptr; }
+  const std::shared_ptr<const ByteSource>& source() const { return source_; }
 
   // Packed row-major layout in host (little-endian) order, with data() aligned to the element
   // size: data() can be read directly as the element type.
   bool is_packed() const;
   // data() is a multiple of the element size (always true for 1-byte types and q8_0).
   bool is_aligned() const;
+  // Row-major without gaps in host byte order, alignment aside (false for streamed tensors).
+  bool is_dense_host_order() const;
 
   // The mapped file this tensor views (null for owned tensors and views made without one).
   const MappedFile* mapped_file() const { return mapped_.get(); }
@@ -113,7 +128,8 @@ class Tensor {
   }
 
   // This tensor when already packed; otherwise an owned packed copy (strides applied, bytes
-  // swapped to little-endian).
+  // swapped to little-endian, a streamed tensor read whole: its buffer grows with the bytes that
+  // actually arrive, never sized by the source's claim alone).
   absl::StatusOr<Tensor> Contiguous() const;
 
   // Same data, new shape with the same number of elements (packed tensors only).
@@ -132,14 +148,19 @@ class Tensor {
   std::shared_ptr<const void> keep_alive_;
   std::shared_ptr<const MappedFile> mapped_;  // set by the MappedFile overload of View()
   const uint8_t* data_ = nullptr;
+  std::shared_ptr<const ByteSource> source_;  // set by Streamed()
 
-  // Row-major (or no strides) in host byte order, ignoring alignment.
-  bool IsDenseHostOrder() const;
+  absl::StatusOr<Tensor> ReadStreamWhole() const;
 };
 
 // Element-wise conversion to `to` (f32/f16/bf16/f64/ints/bool, and q8_0 quantize/dequantize).
 // Float -> int truncates toward zero like NumPy's astype; -> bool is "!= 0".
 absl::StatusOr<Tensor> Cast(const Tensor& t, DType to);
+
+// The same conversion, computed as the result is read (a streamed tensor over `t`): a writer or a
+// diff then converts a block at a time, and a 1 GiB f32 tensor narrowed to f16 never exists whole
+// in memory. `t` must stay unchanged while the result is read.
+absl::StatusOr<Tensor> CastLazily(const Tensor& t, DType to);
 
 // Widens `count` packed little-endian elements of `dtype` at `src` (aligned to the element size)
 // to double; for q8_0, `src` starts a block and `count` is a multiple of 32.

@@ -14,6 +14,7 @@
 #define TENSORPORT_FORMATS_REGISTRY_H_
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,9 @@ namespace tp {
 struct ReadOptions {
   // Dotted key of a sub-tree to keep (PyTorch containers: "model", "state_dict", "decoder").
   std::string select;
+  // Compressed archives (.npz): refuse entries that declare more than this many inflated bytes
+  // per compressed byte (unset: deflate's own bound, 1032:1; see formats/zip/zip.h).
+  std::optional<double> max_inflate_ratio;
 };
 
 // What a streaming writer is told up front (names, types and shapes fix the file layout) before

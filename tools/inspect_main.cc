@@ -8,12 +8,17 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "core/cli_flags.h"
+#include "formats/zip/zip.h"
 #include "tools/inspect.h"
 
 ABSL_FLAG(bool, stats, false, "add min, max, mean, std, NaN and Inf counts per tensor");
 ABSL_FLAG(bool, json, false, "write JSON instead of a table");
 ABSL_FLAG(std::string, format, "", "read as this format id instead of detecting it");
 ABSL_FLAG(std::string, select, "", "dotted key of a sub-tree to keep (e.g. model, state_dict)");
+
+ABSL_FLAG(double, max_inflate_ratio, tp::kDefaultMaxInflateRatio,
+          "refuse compressed (.npz) entries that declare more inflated bytes per compressed byte "
+          "than this (default: deflate's own limit, 1032)");
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
@@ -26,6 +31,7 @@ int main(int argc, char** argv) {
   }
   std::vector<char*> argv2 = tp::ArgvPointers(*prepared);
   std::vector<char*> args = absl::ParseCommandLine(static_cast<int>(argv2.size()), argv2.data());
+  tp::SetDefaultMaxInflateRatio(absl::GetFlag(FLAGS_max_inflate_ratio));
   if (args.size() != 2) {
     std::cerr << "inspect: expected exactly one FILE argument, got " << args.size() - 1
               << " (see --help)\n";

@@ -45,13 +45,17 @@ if ((${#missing[@]})); then
   $SUDO apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-# Independent peers the tests compare against (npm registry): the GGUF parser
-# @huggingface/gguf and ONNX Runtime for Node. Each folder pins its version in package-lock.json;
-# node_modules is installed once and kept.
+# Independent peers the tests compare against (npm registry): the GGUF parser @huggingface/gguf,
+# ggml's own GGUF reader (@node-llama-cpp/linux-x64) and ONNX Runtime for Node. Each folder pins
+# its versions in package-lock.json; node_modules is installed again only when that lock changed
+# since the last install (a copy of it is kept as node_modules/.tensorport-lock.json).
 root="$(cd "$(dirname "$0")/.." && pwd)"
 for peer in tests/gguf_peer tests/ort_crosscheck; do
-  if [[ -f "$root/$peer/setup.sh" && ! -d "$root/$peer/node_modules" ]]; then
+  dir="$root/$peer"
+  [[ -f "$dir/setup.sh" ]] || continue
+  if ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.tensorport-lock.json"; then
     echo "setup: installing npm peer in $peer" >&2
-    bash "$root/$peer/setup.sh"
+    bash "$dir/setup.sh"
+    cp "$dir/package-lock.json" "$dir/node_modules/.tensorport-lock.json"
   fi
 done

@@ -24,8 +24,9 @@
 namespace tp {
 namespace verify {
 
-// Tensors above this many elements get no hint (hints materialize both sides in double).
-inline constexpr int64_t kMaxHintElements = int64_t{1} << 25;
+// Tensors above this many elements get no hint: hints materialize both sides in double (4M
+// elements: 64 MiB for the pair), which keeps a diff of arbitrarily large layers bounded.
+inline constexpr int64_t kMaxHintElements = int64_t{1} << 22;
 
 // A one-line hint, or "" when no simple transform explains the difference.
 std::string ExplainDifference(const Tensor& ref, const Tensor& cand, const Tolerance& tol);

@@ -97,8 +97,7 @@ absl::Status CompareLayer(const Tensor& ref_in, const Tensor& cand_in,
     r.hint = ExplainDifference(ref_in, cand, tol);
     return absl::OkStatus();
   }
-  ASSIGN_OR_RETURN(r.metrics, CompareTensors(ref_in, cand, tol.atol, tol.rtol,
-                                             options.release_pages));
+  ASSIGN_OR_RETURN(r.metrics, CompareTensors(ref_in, cand, tol.atol, tol.rtol));
   r.has_metrics = true;
   Verdict v = Judge(r.metrics, tol);
   r.health = HealthCheck(r.metrics.cand, tol);

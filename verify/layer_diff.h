@@ -70,7 +70,6 @@ struct LayerDiffOptions {
   NameMapping mapping;
   // Missing and extra layers fail the run (weights mode: every tensor must be accounted for).
   bool strict_names = false;
-  bool release_pages = true;
   bool images = false;  // keep LayerImage for 2-D layers (the HTML report)
 };
 

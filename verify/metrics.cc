@@ -10,11 +10,8 @@
 #include "absl/strings/str_format.h"
 #include "core/half.h"
 #include "core/status_macros.h"
-#include "verify/page_release.h"
+#include "core/tensor_reader.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace tp {
 namespace verify {
@@ -264,41 +261,6 @@ class Streamer {
   SideAcc x_, y_;
 };
 
-// Dense row-major, host byte order (alignment aside): what the streaming loop can read in place.
-bool DenseHostOrder(const Tensor& t) {
-  if (t.byte_order() == ByteOrder::kBig && ElementSize(t.dtype()) > 1) return false;
-  if (t.strides().empty()) return true;
-  int64_t expected = 1;
-  for (int i = t.rank() - 1; i >= 0; --i) {
-    if (t.shape()[i] != 1 && t.strides()[i] != expected) return false;
-    expected *= t.shape()[i];
-  }
-  return true;
-}
-
-// Widens elements [begin, begin + n) of a dense tensor to double. A misaligned view (an .npz entry
-// stored at an odd offset) is copied a block at a time into aligned scratch, never whole.
-void Widen(const Tensor& t, int64_t begin, int64_t n, double* out) {
-  const int64_t esize = ElementSize(t.dtype());
-  if (t.is_aligned()) return DecodeToDouble(t.dtype(), t.data() + begin * esize, n, out);
-  thread_local std::vector<uint64_t> scratch;
-  scratch.resize((n * esize + 7) / 8);
-  std::memcpy(scratch.data(), t.data() + begin * esize, n * esize);
-  DecodeToDouble(t.dtype(), reinterpret_cast<const uint8_t*>(scratch.data()), n, out);
-}
-
-// A tensor the streaming loop can widen chunk by chunk: packed, not block-quantized.
-absl::StatusOr<Tensor> Streamable(const Tensor& t) {
-  if (t.dtype() == DType::kQ8_0) {
-    ASSIGN_OR_RETURN(std::vector<double> v, ToDoubleVector(t));
-    Tensor out = Tensor::Zeros(DType::kF64, t.shape());
-    std::copy(v.begin(), v.end(), out.mutable_data_as<double>());
-    return out;
-  }
-  if (t.is_packed() || DenseHostOrder(t)) return t;  // misaligned views are widened in blocks
-  return t.Contiguous();
-}
-
 // Finite pairs outside the scale-relative band atol + rtol * max(|x|, floor).
 int64_t CountOutsideBand(const double* x, const double* y, int64_t n, double atol, double rtol,
                          double floor) {
@@ -317,82 +279,40 @@ bool NeedsBandPass(const LayerMetrics& m) {
   return m.mismatches > m.nonfinite_mismatches && m.ref_rms > 0;
 }
 
-// Reads a dense tensor as doubles, a block at a time. A view into a memory-mapped file is read
-// with pread into a small buffer rather than through the mapping: the kernel maps whole large
-// folios around every fault, so reading through the mapping keeps megabytes per file resident
-// even when each block is released after use. With pread a layer's pages never enter this
-// process, and peak memory stays near one block whatever the layer size.
-class BlockReader {
- public:
-  BlockReader(const Tensor& t, bool use_file) : t_(t) {
-    direct_ = t.dtype() == DType::kF64 && t.is_aligned();
-    const MappedFile* f = t.mapped_file();
-    if (!use_file || f == nullptr || f->data() == nullptr || t.dtype() == DType::kQ8_0 ||
-        !DenseHostOrder(t) || t.num_elements() == 0) {
-      return;
+// Both tensors widened to double a block at a time (TensorBlockReader: a pread, an inflate or a
+// pointer, whatever the storage), handed to `use(x, y, n)` in order.
+template <typename Use>
+absl::Status ForEachPair(const Tensor& ref, const Tensor& cand, Use&& use) {
+  // A multiple of the q8_0 block, so both readers always deliver the same count.
+  constexpr int64_t kBlock = 16 * kChunk;
+  TensorBlockReader rx(ref), ry(cand);
+  std::vector<double> bx, by;
+  while (true) {
+    ASSIGN_OR_RETURN(TensorBlock a, rx.Next(kBlock));
+    ASSIGN_OR_RETURN(TensorBlock b, ry.Next(kBlock));
+    if (a.count != b.count) {
+      return absl::InternalError("reference and candidate blocks differ in length");
     }
-    const uintptr_t base = reinterpret_cast<uintptr_t>(f->data());
-    const uintptr_t start = reinterpret_cast<uintptr_t>(t.data());
-    const uint64_t bytes = static_cast<uint64_t>(t.num_elements()) * ElementSize(t.dtype());
-    if (start < base || start - base > f->size() || bytes > f->size() - (start - base)) return;
-    const int fd = ::open(f->path().c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return;
-    struct stat st;
-    // Only the very file that is mapped (the path could name another file by now).
-    if (::fstat(fd, &st) != 0 || static_cast<uint64_t>(st.st_dev) != f->device() ||
-        static_cast<uint64_t>(st.st_ino) != f->inode()) {
-      ::close(fd);
-      return;
+    if (a.count == 0) return absl::OkStatus();
+    const double* x;
+    const double* y;
+    if (ref.dtype() == DType::kF64) {
+      x = reinterpret_cast<const double*>(a.data);
+    } else {
+      bx.resize(a.count);
+      DecodeToDouble(ref.dtype(), a.data, a.count, bx.data());
+      x = bx.data();
     }
-    fd_ = fd;
-    file_offset_ = start - base;
-    direct_ = false;
-  }
-  ~BlockReader() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  BlockReader(const BlockReader&) = delete;
-  BlockReader& operator=(const BlockReader&) = delete;
-
-  bool reads_file() const { return fd_ >= 0; }
-
-  // Elements [off, off + len) as doubles: in place (aligned f64 views) or in `buf`.
-  const double* Read(int64_t off, int64_t len, std::vector<double>& buf) {
-    if (direct_) return t_.data_as<double>() + off;
-    if (buf.size() < static_cast<size_t>(len)) buf.resize(len);
-    if (fd_ >= 0 && ReadFromFile(off, len, buf.data())) return buf.data();
-    Widen(t_, off, len, buf.data());
-    return buf.data();
-  }
-
- private:
-  bool ReadFromFile(int64_t off, int64_t len, double* out) {
-    const int64_t esize = ElementSize(t_.dtype());
-    const size_t bytes = static_cast<size_t>(len * esize);
-    raw_.resize((bytes + 7) / 8);
-    char* dst = reinterpret_cast<char*>(raw_.data());
-    size_t done = 0;
-    while (done < bytes) {
-      const ssize_t n = ::pread(fd_, dst + done, bytes - done,
-                                static_cast<off_t>(file_offset_ + off * esize + done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {  // the file shrank under us: read through the mapping from now on
-        ::close(fd_);
-        fd_ = -1;
-        return false;
-      }
-      done += static_cast<size_t>(n);
+    if (cand.dtype() == DType::kF64) {
+      y = reinterpret_cast<const double*>(b.data);
+    } else {
+      by.resize(b.count);
+      DecodeToDouble(cand.dtype(), b.data, b.count, by.data());
+      y = by.data();
     }
-    DecodeToDouble(t_.dtype(), reinterpret_cast<const uint8_t*>(raw_.data()), len, out);
-    return true;
+    use(x, y, a.count);
   }
-
-  const Tensor& t_;
-  bool direct_ = false;
-  int fd_ = -1;
-  uint64_t file_offset_ = 0;
-  std::vector<uint64_t> raw_;
-};
+}
 
 void SetBandCount(LayerMetrics& m, int64_t outside) {
   m.mismatches = outside + m.nonfinite_mismatches;
@@ -411,47 +331,25 @@ LayerMetrics CompareArrays(const double* x, const double* y, int64_t n, double a
 }
 
 absl::StatusOr<LayerMetrics> CompareTensors(const Tensor& ref, const Tensor& cand, double atol,
-                                            double rtol, bool release_pages) {
+                                            double rtol) {
   if (ref.num_elements() != cand.num_elements()) {
     return absl::InvalidArgumentError(
         absl::StrCat("reference has ", ref.num_elements(), " elements ",
                      ShapeToString(ref.shape()), ", candidate ", cand.num_elements(), " ",
                      ShapeToString(cand.shape()), "; expected the same count"));
   }
-  ASSIGN_OR_RETURN(Tensor x, Streamable(ref));
-  ASSIGN_OR_RETURN(Tensor y, Streamable(cand));
-  const int64_t n = x.num_elements();
+  const int64_t n = ref.num_elements();
   Streamer s(atol, rtol);
-  // Blocks of many chunks: widening a block at a time keeps the loop in cache.
-  constexpr int64_t kBlock = 16 * kChunk;
-  BlockReader rx(x, release_pages), ry(y, release_pages);
-  std::vector<double> bx, by;
-  // Views still read through their mapping drop what was just read, so a layer never stays
-  // resident whole.
-  auto release = [&](int64_t off, int64_t len) {
-    if (!release_pages) return;
-    if (x.is_view() && !rx.reads_file()) {
-      ReleaseReadPages(x.data() + off * ElementSize(x.dtype()), len * ElementSize(x.dtype()));
-    }
-    if (y.is_view() && !ry.reads_file()) {
-      ReleaseReadPages(y.data() + off * ElementSize(y.dtype()), len * ElementSize(y.dtype()));
-    }
-  };
-  for (int64_t off = 0; off < n; off += kBlock) {
-    const int64_t len = std::min(kBlock, n - off);
-    s.Add(rx.Read(off, len, bx), ry.Read(off, len, by), len);
-    release(off, len);
-  }
+  RETURN_IF_ERROR(ForEachPair(ref, cand, [&](const double* x, const double* y, int64_t len) {
+    s.Add(x, y, len);
+  }));
   LayerMetrics m = s.Finish(n);
   if (!NeedsBandPass(m)) return m;
   // Second pass, only for layers the per-element band flagged: recount against the RMS floor.
   int64_t outside = 0;
-  for (int64_t off = 0; off < n; off += kBlock) {
-    const int64_t len = std::min(kBlock, n - off);
-    outside += CountOutsideBand(rx.Read(off, len, bx), ry.Read(off, len, by), len, atol, rtol,
-                                m.ref_rms);
-    release(off, len);
-  }
+  RETURN_IF_ERROR(ForEachPair(ref, cand, [&](const double* x, const double* y, int64_t len) {
+    outside += CountOutsideBand(x, y, len, atol, rtol, m.ref_rms);
+  }));
   SetBandCount(m, outside);
   return m;
 }

@@ -80,11 +80,12 @@ struct LayerMetrics {
 };
 
 // Compares element-wise in row-major order; both tensors must hold the same number of elements
-// (the caller checks shapes). Any dtype the core can widen to double is accepted. With
-// `release_pages`, pages of memory-mapped inputs are dropped from the resident set as soon as they
-// have been read (peak memory stays near one block instead of the whole layer).
+// (the caller checks shapes). Any dtype the core can widen to double is accepted, in any storage:
+// both tensors are read a block at a time with TensorBlockReader (views into mapped files by
+// pread, deflated .npz entries inflated as they go), so memory stays at one block per side
+// whatever the layer's size.
 absl::StatusOr<LayerMetrics> CompareTensors(const Tensor& ref, const Tensor& cand, double atol,
-                                            double rtol, bool release_pages = false);
+                                            double rtol);
 
 // The same metrics over two double arrays (the streaming kernel; exposed for tests and hints).
 LayerMetrics CompareArrays(const double* x, const double* y, int64_t n, double atol, double rtol);

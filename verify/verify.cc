@@ -1,6 +1,7 @@
 #include "verify/verify.h"
 
 #include "absl/strings/str_cat.h"
+#include "core/cli_flags.h"
 #include "core/status_macros.h"
 #include "verify/dump.h"
 #include "verify/layer_diff.h"
@@ -14,9 +15,7 @@ namespace tp {
 namespace verify {
 namespace {
 
-absl::Status Usage(absl::string_view message) {
-  return absl::FailedPreconditionError(message);
-}
+absl::Status Usage(absl::string_view message) { return UsageError(message); }
 
 absl::Status Configure(const VerifyOptions& o, LayerDiffOptions& d) {
   Tolerance& t = d.tolerances.defaults();
@@ -107,7 +106,6 @@ absl::StatusOr<bool> RunVerify(const VerifyOptions& o, std::ostream& out) {
       ASSIGN_OR_RETURN(Checkpoint converted, LoadDump(o.weights));
       ASSIGN_OR_RETURN(Checkpoint source, LoadDump(o.source));
       d.strict_names = true;  // every source tensor must be accounted for, and nothing else
-      d.release_pages = true;
       ASSIGN_OR_RETURN(report, DiffDumps(source, converted, d));
       report.mode = "weights";
       report.reference = o.source;

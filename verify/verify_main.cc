@@ -13,17 +13,57 @@
 // Exit status: 0 every layer passed, 1 a layer failed, 2 usage or input error.
 #include <unistd.h>
 
-#include <cstdlib>
 #include <iostream>
-#include <map>
-#include <set>
+#include <optional>
 #include <string>
+#include <vector>
 
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
 #include "absl/status/status.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
+#include "core/cli_flags.h"
+#include "formats/zip/zip.h"
 #include "verify/verify.h"
+
+// Modes.
+ABSL_FLAG(bool, layer_diff, false, "diff activations layer by layer (dumps, or --model runs)");
+ABSL_FLAG(std::string, reference, "", "reference dump (.npz, .npy folder, safetensors, GGUF)");
+ABSL_FLAG(std::string, candidate, "", "candidate dump to diff against --reference");
+ABSL_FLAG(std::string, weights, "", "converted weights (GGUF, safetensors, npz)");
+ABSL_FLAG(std::string, source, "", "the checkpoint the converted weights were made from");
+ABSL_FLAG(std::string, schema, "", "conversion schema (preset name or textproto file)");
+ABSL_FLAG(std::string, preset, "", "alias of --schema NAME");
+ABSL_FLAG(std::string, model, "", "ONNX export to run with the project's runtime");
+ABSL_FLAG(std::string, inputs, "", "graph inputs (.npz)");
+ABSL_FLAG(std::string, device, "", "runtime backend: reference, cpu (default) or cuda");
+ABSL_FLAG(bool, isolate, false, "feed every layer the reference's inputs (model mode)");
+// Matching and tolerances.
+ABSL_FLAG(std::string, map, "", "name map textproto (candidate names -> reference names)");
+ABSL_FLAG(std::string, layout, "", "layout rules textproto (axis permutations per layer)");
+ABSL_FLAG(std::string, tolerances, "", "per-layer tolerance textproto");
+ABSL_FLAG(std::optional<double>, atol, std::nullopt, "absolute tolerance");
+ABSL_FLAG(std::optional<double>, rtol, std::nullopt, "relative tolerance");
+ABSL_FLAG(std::optional<double>, min_sqnr_db, std::nullopt, "minimum SQNR in dB");
+ABSL_FLAG(std::optional<double>, min_cosine, std::nullopt, "minimum cosine similarity");
+ABSL_FLAG(std::optional<double>, max_mismatch, std::nullopt,
+          "maximum fraction of elements outside the tolerance band");
+ABSL_FLAG(bool, strict_names, false, "missing and extra layers fail the run");
+// Weights mode with a schema: the conversion's options (inferred from the file when left out).
+ABSL_FLAG(std::string, select, "", "dotted key of the sub-tree that was converted");
+ABSL_FLAG(std::string, out_type, "", "f32, f16, bf16 or q8_0, as given to convert");
+ABSL_FLAG(std::string, conv_layout, "", "torch or mlx, as given to convert");
+ABSL_FLAG(std::optional<bool>, fuse_weight_norm, std::nullopt, "as given to convert");
+ABSL_FLAG(bool, allow_unmapped, false, "as given to convert");
+// Reports.
+ABSL_FLAG(std::string, json, "", "write the report as JSON to this file");
+ABSL_FLAG(std::string, junit, "", "write a JUnit XML report (one test case per layer)");
+ABSL_FLAG(std::string, html, "", "write a self-contained HTML report");
+ABSL_FLAG(std::string, color, "auto", "auto, always or never");
+ABSL_FLAG(double, max_inflate_ratio, tp::kDefaultMaxInflateRatio,
+          "refuse compressed (.npz) entries that declare more inflated bytes per compressed byte "
+          "than this (default: deflate's own limit, 1032)");
 
 namespace {
 
@@ -43,14 +83,6 @@ constexpr char kUsage[] =
     "A dump is an .npz, a directory of .npy files (optional manifest.json), a safetensors or a\n"
     "GGUF file. Exit status: 0 all layers pass, 1 a layer fails, 2 usage or input error.\n";
 
-const std::set<std::string> kBoolFlags = {"layer-diff", "strict-names", "isolate", "help",
-                                          "fuse-weight-norm", "allow-unmapped"};
-const std::set<std::string> kValueFlags = {
-    "reference", "candidate", "map",     "layout", "tolerances", "atol",    "rtol",
-    "min-sqnr-db", "min-cosine", "max-mismatch", "json", "junit", "html", "color",
-    "weights",   "source",    "schema",  "model",  "inputs",     "device",
-    "preset",    "select",    "out-type", "conv-layout"};
-
 int Usage(const std::string& error) {
   std::cerr << "verify: " << error << "\n" << kUsage;
   return 2;
@@ -59,86 +91,59 @@ int Usage(const std::string& error) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::map<std::string, std::string> flags;
-  for (int i = 1; i < argc; ++i) {
-    std::string arg = argv[i];
-    if (arg.rfind("--", 0) != 0) return Usage(absl::StrCat("unexpected argument \"", arg, "\""));
-    arg = arg.substr(2);
-    std::string value;
-    const size_t eq = arg.find('=');
-    const bool has_value = eq != std::string::npos;
-    if (has_value) {
-      value = arg.substr(eq + 1);
-      arg = arg.substr(0, eq);
-    }
-    if (kBoolFlags.count(arg)) {
-      if (has_value && value != "true" && value != "false") {
-        return Usage(absl::StrCat("--", arg, " takes no value"));
-      }
-      flags[arg] = has_value ? value : "true";
-    } else if (kValueFlags.count(arg)) {
-      if (!has_value) {
-        if (i + 1 >= argc) return Usage(absl::StrCat("--", arg, " needs a value"));
-        value = argv[++i];
-      }
-      flags[arg] = value;
-    } else {
-      return Usage(absl::StrCat("unknown flag --", arg));
-    }
-  }
-  if (flags.count("help")) {
-    std::cout << kUsage;
-    return 0;
-  }
+  absl::SetProgramUsageMessage(kUsage);
+  absl::StatusOr<std::vector<std::string>> prepared = tp::PrepareFlags(argc, argv);
+  if (!prepared.ok()) return Usage(std::string(prepared.status().message()));
+  std::vector<char*> argv2 = tp::ArgvPointers(*prepared);
+  std::vector<char*> args = absl::ParseCommandLine(static_cast<int>(argv2.size()), argv2.data());
+  if (args.size() > 1) return Usage(absl::StrCat("unexpected argument \"", args[1], "\""));
+  tp::SetDefaultMaxInflateRatio(absl::GetFlag(FLAGS_max_inflate_ratio));
+
   tp::verify::VerifyOptions opts;
-  auto get = [&](const char* k) { return flags.count(k) ? flags[k] : std::string(); };
-  opts.layer_diff = get("layer-diff") == "true";
-  opts.strict_names = get("strict-names") == "true";
-  opts.isolate = get("isolate") == "true";
-  opts.reference = get("reference");
-  opts.candidate = get("candidate");
-  opts.map_file = get("map");
-  opts.layout_file = get("layout");
-  opts.tolerance_file = get("tolerances");
-  opts.weights = get("weights");
-  opts.source = get("source");
-  opts.schema = get("schema");
-  if (flags.count("preset")) {
-    if (flags.count("schema")) return Usage("--schema and --preset exclude each other; give one");
-    opts.schema = get("preset");
+  opts.layer_diff = absl::GetFlag(FLAGS_layer_diff);
+  opts.strict_names = absl::GetFlag(FLAGS_strict_names);
+  opts.isolate = absl::GetFlag(FLAGS_isolate);
+  opts.reference = absl::GetFlag(FLAGS_reference);
+  opts.candidate = absl::GetFlag(FLAGS_candidate);
+  opts.map_file = absl::GetFlag(FLAGS_map);
+  opts.layout_file = absl::GetFlag(FLAGS_layout);
+  opts.tolerance_file = absl::GetFlag(FLAGS_tolerances);
+  opts.weights = absl::GetFlag(FLAGS_weights);
+  opts.source = absl::GetFlag(FLAGS_source);
+  opts.schema = absl::GetFlag(FLAGS_schema);
+  if (!absl::GetFlag(FLAGS_preset).empty()) {
+    if (!opts.schema.empty()) return Usage("--schema and --preset exclude each other; give one");
+    opts.schema = absl::GetFlag(FLAGS_preset);
   }
-  opts.select = get("select");
-  opts.out_type = get("out-type");
+  opts.select = absl::GetFlag(FLAGS_select);
+  opts.out_type = absl::GetFlag(FLAGS_out_type);
   if (!opts.out_type.empty() && opts.out_type != "f32" && opts.out_type != "f16" &&
       opts.out_type != "bf16" && opts.out_type != "q8_0") {
     return Usage(absl::StrCat("--out-type \"", opts.out_type, "\": expected f32, f16, bf16 or q8_0"));
   }
-  opts.conv_layout = get("conv-layout");
+  opts.conv_layout = absl::GetFlag(FLAGS_conv_layout);
   if (!opts.conv_layout.empty() && opts.conv_layout != "torch" && opts.conv_layout != "mlx") {
     return Usage(absl::StrCat("--conv-layout \"", opts.conv_layout, "\": expected torch or mlx"));
   }
   if (opts.conv_layout == "torch") opts.conv_layout.clear();  // the engine's default
-  if (flags.count("fuse-weight-norm")) opts.fuse_weight_norm = get("fuse-weight-norm") == "true";
-  opts.allow_unmapped = get("allow-unmapped") == "true";
-  opts.model = get("model");
-  opts.inputs = get("inputs");
-  opts.device = get("device");
-  opts.json = get("json");
-  opts.junit = get("junit");
-  opts.html = get("html");
-  for (const auto& [name, target] :
-       {std::make_pair("atol", &opts.atol), std::make_pair("rtol", &opts.rtol),
-        std::make_pair("min-sqnr-db", &opts.min_sqnr_db),
-        std::make_pair("min-cosine", &opts.min_cosine),
-        std::make_pair("max-mismatch", &opts.max_mismatch)}) {
-    if (!flags.count(name)) continue;
-    double v = 0;
-    if (!absl::SimpleAtod(flags[name], &v) || !(v == v)) {
-      return Usage(absl::StrCat("--", name, " \"", flags[name], "\" is not a number"));
-    }
-    *target = v;
+  opts.fuse_weight_norm = absl::GetFlag(FLAGS_fuse_weight_norm);
+  opts.allow_unmapped = absl::GetFlag(FLAGS_allow_unmapped);
+  opts.model = absl::GetFlag(FLAGS_model);
+  opts.inputs = absl::GetFlag(FLAGS_inputs);
+  opts.device = absl::GetFlag(FLAGS_device);
+  opts.json = absl::GetFlag(FLAGS_json);
+  opts.junit = absl::GetFlag(FLAGS_junit);
+  opts.html = absl::GetFlag(FLAGS_html);
+  opts.atol = absl::GetFlag(FLAGS_atol);
+  opts.rtol = absl::GetFlag(FLAGS_rtol);
+  opts.min_sqnr_db = absl::GetFlag(FLAGS_min_sqnr_db);
+  opts.min_cosine = absl::GetFlag(FLAGS_min_cosine);
+  opts.max_mismatch = absl::GetFlag(FLAGS_max_mismatch);
+  for (const std::optional<double>& v :
+       {opts.atol, opts.rtol, opts.min_sqnr_db, opts.min_cosine, opts.max_mismatch}) {
+    if (v.has_value() && !(*v == *v)) return Usage("tolerance flags take numbers, not nan");
   }
-  const std::string color = get("color").empty() ? "auto" : get("color");
+  const std::string color = absl::GetFlag(FLAGS_color);
   if (color != "auto" && color != "always" && color != "never") {
     return Usage(absl::StrCat("--color \"", color, "\": expected auto, always or never"));
   }
@@ -147,9 +152,7 @@ int main(int argc, char** argv) {
   absl::StatusOr<bool> passed = tp::verify::RunVerify(opts, std::cout);
   if (!passed.ok()) {
     std::cerr << "verify: " << passed.status().message() << "\n";
-    if (passed.status().code() == absl::StatusCode::kFailedPrecondition) {
-      std::cerr << kUsage;
-    }
+    if (tp::IsUsageError(passed.status())) std::cerr << kUsage;
     return 2;
   }
   return *passed ? 0 : 1;

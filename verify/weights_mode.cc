@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "convert/schema_engine.h"
 #include "convert/schema_loader.h"
+#include "core/cli_flags.h"
 #include "core/status_macros.h"
 #include "formats/registry.h"
 #include "verify/dump.h"
@@ -169,7 +170,7 @@ absl::StatusOr<int64_t> CountBeyondOneUlp(const Tensor& expected, const Tensor& 
 absl::StatusOr<WeightsResult> VerifyWeights(const WeightsModeOptions& o,
                                             const LayerDiffOptions& diff) {
   if (o.schema.empty()) {
-    return absl::FailedPreconditionError("weights mode with the engine needs --schema");
+    return UsageError("weights mode with the engine needs --schema");
   }
   ASSIGN_OR_RETURN(schema::Conversion s, LoadSchemaOrPreset(o.schema));
   ASSIGN_OR_RETURN(Checkpoint converted, LoadDump(o.converted));

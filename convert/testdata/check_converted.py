@@ -3,7 +3,9 @@ tensors PyTorch computed (an .npz from make_preset_fixtures.py).
 
 Usage: /usr/bin/python3 check_converted.py OUT_FILE EXPECTED.npz [--dtype f32|f16] [--meta KEY=VALUE]...
 GGUF is parsed by the npm @huggingface/gguf parser (gguf_dump.mjs; tests/gguf_peer holds it); the
-data is then read with NumPy at the offsets the parser reports. safetensors is parsed here with
+data is then read with NumPy at the offsets the parser reports. The same file is also loaded, with
+data, by ggml's own reader (tests/gguf_peer/ggml_gguf.py: gguf_init_from_file from llama.cpp's
+libggml-base.so), whose tensor types, shapes and bytes must agree with the parser's. safetensors is parsed here with
 json + NumPy, npz with NumPy. Exit 0 when names, shapes, dtypes and values agree.
 """
 import json
@@ -36,7 +38,27 @@ def read_gguf(path):
         n = int(np.prod(shape)) if shape else 1
         size = n * np.dtype(np_type).itemsize
         tensors[t["name"]] = raw[start:start + size].view(np_type).reshape(shape)
+    check_with_ggml(path, peer, info, tensors)
     return tensors, info["metadata"]
+
+
+def check_with_ggml(path, peer, info, tensors):
+    sys.path.insert(0, os.path.realpath(peer))
+    import ggml_gguf
+    try:
+        loaded, _ = ggml_gguf.load(path)
+    except (ValueError, FileNotFoundError) as e:
+        sys.exit("ggml: %s" % e)
+    if sorted(loaded) != sorted(tensors):
+        sys.exit("ggml sees tensors %s, the parser %s" % (sorted(loaded), sorted(tensors)))
+    for t in info["tensors"]:
+        ggml_type, ne, data = loaded[t["name"]]
+        shape = tuple(reversed(t["shape"]))
+        if ggml_type != t["type"] or ggml_gguf.torch_shape(ne, len(shape)) != shape:
+            sys.exit("%s: ggml reads type %d ne %s, the parser type %d shape %s" % (
+                t["name"], ggml_type, ne, t["type"], shape))
+        if data != tensors[t["name"]].tobytes():
+            sys.exit("%s: ggml's bytes differ from the parser's" % t["name"])
 
 
 def read_safetensors(path):

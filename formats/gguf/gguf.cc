@@ -501,8 +501,7 @@ absl::Status WriteGguf(const std::string& path, const Metadata& metadata,
           ShapeToString(specs[i].shape), " but produced as ", DTypeName(t.dtype()), " ",
           ShapeToString(t.shape())));
     }
-    ASSIGN_OR_RETURN(Tensor packed, t.Contiguous());
-    RETURN_IF_ERROR(out->Write(packed.data(), sizes[i]));
+    RETURN_IF_ERROR(WriteTensorBytes(*out, t));
     RETURN_IF_ERROR(out->WriteZeros(AlignUp(sizes[i], alignment) - sizes[i]));
   }
   return out->Commit();

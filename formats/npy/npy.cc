@@ -218,6 +218,29 @@ absl::StatusOr<std::string> NpyDescrFor(DType t) {
 }
 
 absl::StatusOr<NpyHeader> ParseNpyHeader(absl::string_view bytes, const std::string& source) {
+  return ParseNpyHeader(bytes, bytes.size(), source);
+}
+
+absl::StatusOr<uint64_t> NpyHeaderLength(absl::string_view prefix, const std::string& source) {
+  ByteReader r(prefix, source);
+  ASSIGN_OR_RETURN(absl::string_view magic, r.ReadBytes(kMagic.size(), ".npy magic"));
+  if (magic != kMagic) {
+    return absl::InvalidArgumentError(absl::StrCat(source, ": magic is \"",
+                                                   absl::CHexEscape(magic),
+                                                   "\", expected \"\\x93NUMPY\""));
+  }
+  ASSIGN_OR_RETURN(uint8_t major, r.Read<uint8_t>(".npy major version"));
+  RETURN_IF_ERROR(r.Skip(1, ".npy minor version"));
+  if (major == 1) {
+    ASSIGN_OR_RETURN(uint16_t len, r.Read<uint16_t>(".npy header length"));
+    return uint64_t{10} + len;
+  }
+  ASSIGN_OR_RETURN(uint32_t len, r.Read<uint32_t>(".npy header length"));
+  return uint64_t{12} + len;
+}
+
+absl::StatusOr<NpyHeader> ParseNpyHeader(absl::string_view bytes, uint64_t total_size,
+                                         const std::string& source) {
   ByteReader r(bytes, source);
   ASSIGN_OR_RETURN(absl::string_view magic, r.ReadBytes(kMagic.size(), ".npy magic"));
   if (magic != kMagic) {
@@ -261,10 +284,11 @@ absl::StatusOr<NpyHeader> ParseNpyHeader(absl::string_view bytes, const std::str
   }
   h.data_offset = r.offset();
   h.data_bytes = static_cast<uint64_t>(*nbytes);
-  if (h.data_bytes > r.remaining()) {
+  const uint64_t remaining = total_size > h.data_offset ? total_size - h.data_offset : 0;
+  if (h.data_bytes > remaining) {
     return absl::OutOfRangeError(absl::StrCat(
         source, ": shape ", ShapeToString(h.shape), " of '", h.descr, "' needs ", h.data_bytes,
-        " data bytes at offset ", h.data_offset, ", the file holds ", r.remaining(),
+        " data bytes at offset ", h.data_offset, ", the file holds ", remaining,
         " (truncated?)"));
   }
   return h;
@@ -371,10 +395,9 @@ absl::StatusOr<Tensor> ReadNpyFile(const std::string& path) {
 
 absl::Status WriteNpyFile(const std::string& path, const Tensor& tensor) {
   ASSIGN_OR_RETURN(std::string header, NpyHeaderBytes(tensor.dtype(), tensor.shape(), path));
-  ASSIGN_OR_RETURN(Tensor packed, tensor.Contiguous());
   ASSIGN_OR_RETURN(std::unique_ptr<OutputFile> out, OutputFile::Create(path));
   RETURN_IF_ERROR(out->Write(header));
-  RETURN_IF_ERROR(out->Write(packed.data(), static_cast<size_t>(packed.nbytes())));
+  RETURN_IF_ERROR(WriteTensorBytes(*out, tensor));
   return out->Commit();
 }
 

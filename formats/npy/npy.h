@@ -58,6 +58,13 @@ absl::StatusOr<std::string> NpyDescrFor(DType t);
 // Parses the magic, version and header dict of `bytes`, and checks that the data fits.
 // `source` names the input in messages ("x.npy", "dump.npz: entry \"a.npy\"").
 absl::StatusOr<NpyHeader> ParseNpyHeader(absl::string_view bytes, const std::string& source);
+// Same, when `bytes` is only the start of a `total_size`-byte image (a deflated entry whose data
+// is still compressed): the header must lie in `bytes`, the data is checked against total_size.
+absl::StatusOr<NpyHeader> ParseNpyHeader(absl::string_view bytes, uint64_t total_size,
+                                         const std::string& source);
+// The bytes from the start of an .npy image to the end of its header (magic, version, length
+// field and header text), read from the first 12 bytes of `prefix` or fewer.
+absl::StatusOr<uint64_t> NpyHeaderLength(absl::string_view prefix, const std::string& source);
 
 // Parses a whole .npy image. The result is a view into `bytes` (kept valid by `keep_alive`)
 // when no conversion is needed, otherwise an owned packed tensor. A view may be misaligned

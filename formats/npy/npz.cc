@@ -1,5 +1,6 @@
 #include "formats/npy/npz.h"
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <set>
@@ -8,6 +9,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "core/byte_source.h"
 #include "core/output_file.h"
 #include "core/status_macros.h"
 #include "formats/npy/npy.h"
@@ -31,8 +33,58 @@ bool LooksLikeNpz(absl::string_view head) {
   return absl::EndsWith(head.substr(30, name_len), ".npy");
 }
 
-absl::StatusOr<Checkpoint> ReadNpzFile(const std::string& path) {
-  ASSIGN_OR_RETURN(std::unique_ptr<ZipReader> zip, ZipReader::Open(path));
+namespace {
+
+// A deflated .npy entry: its header is inflated and parsed now, its data stays compressed and is
+// inflated a block at a time by whoever reads the tensor (TensorBlockReader), so listing a 2 GiB
+// entry reads a few hundred bytes and a pass over it holds one block.
+absl::StatusOr<Tensor> StreamedNpy(const std::shared_ptr<const ZipReader>& zip, const ZipEntry& e,
+                                   const std::string& source) {
+  ASSIGN_OR_RETURN(std::unique_ptr<ByteStream> stream, zip->OpenStream(e));
+  // Magic, version and the length field: 12 bytes at most (10 for version 1.0).
+  std::string prefix(static_cast<size_t>(std::min<uint64_t>(12, e.uncompressed_size)), '\0');
+  RETURN_IF_ERROR(ReadFully(*stream, reinterpret_cast<uint8_t*>(&prefix[0]), prefix.size(), source));
+  ASSIGN_OR_RETURN(uint64_t header_end, NpyHeaderLength(prefix, source));
+  if (header_end > e.uncompressed_size) {
+    return absl::OutOfRangeError(absl::StrCat(source, ": .npy header of ", header_end,
+                                              " bytes is longer than the ", e.uncompressed_size,
+                                              "-byte entry"));
+  }
+  // header_end is bounded by the entry's declared size, which the zip reader held to deflate's
+  // expansion limit; the bytes are read (and so exist) before the header is parsed.
+  if (header_end > prefix.size()) {
+    const size_t have = prefix.size();
+    std::string rest;
+    constexpr size_t kStep = 1 << 16;
+    while (have + rest.size() < header_end) {
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(kStep, header_end - have - rest.size()));
+      const size_t at = rest.size();
+      rest.resize(at + n);
+      RETURN_IF_ERROR(ReadFully(*stream, reinterpret_cast<uint8_t*>(&rest[at]), n, source));
+    }
+    prefix += rest;
+  }
+  ASSIGN_OR_RETURN(NpyHeader h, ParseNpyHeader(prefix, e.uncompressed_size, source));
+  if (h.data_offset + h.data_bytes != e.uncompressed_size) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        source, ": shape ", ShapeToString(h.shape), " of '", h.descr, "' needs ", h.data_bytes,
+        " data bytes after a ", h.data_offset, "-byte header, the entry declares ",
+        e.uncompressed_size, " bytes in all"));
+  }
+  if (h.fortran_order && h.shape.size() > 1 && h.data_bytes > 0) {
+    // Column-major data cannot be read front to back in row-major order: inflate it whole.
+    ASSIGN_OR_RETURN(ZipData data, zip->Read(e));
+    return ParseNpy(data.bytes(), data.keep_alive(), source);
+  }
+  return Tensor::Streamed(h.dtype, h.shape, ZipReader::Source(zip, e, h.data_offset), h.order);
+}
+
+}  // namespace
+
+absl::StatusOr<Checkpoint> ReadNpzFile(const std::string& path, const NpzReadOptions& options) {
+  ASSIGN_OR_RETURN(std::unique_ptr<ZipReader> opened, ZipReader::Open(path));
+  if (options.max_inflate_ratio.has_value()) opened->set_max_inflate_ratio(*options.max_inflate_ratio);
+  const std::shared_ptr<const ZipReader> zip = std::move(opened);
   Checkpoint ckpt;
   ckpt.format = "npz";
   std::set<std::string> seen;
@@ -47,15 +99,16 @@ absl::StatusOr<Checkpoint> ReadNpzFile(const std::string& path) {
       return absl::InvalidArgumentError(
           absl::StrCat(path, ": entry ", Quoted(e.name), " appears twice; expected unique names"));
     }
-    ASSIGN_OR_RETURN(ZipData data, zip->Read(e));
     const std::string source = absl::StrCat(path, ": entry ", Quoted(e.name));
-    // Stored entries are views into the mapping (aligned or not) that can release their pages;
-    // deflated entries were inflated into an owned buffer.
-    absl::StatusOr<Tensor> t = data.mapped_file() != nullptr
-                                   ? ParseNpy(data.bytes(), data.mapped_file(), source)
-                                   : ParseNpy(data.bytes(), data.keep_alive(), source);
-    RETURN_IF_ERROR(t.status());
-    ckpt.tensors.push_back({name, *std::move(t)});
+    if (e.method != 0) {
+      ASSIGN_OR_RETURN(Tensor t, StreamedNpy(zip, e, source));
+      ckpt.tensors.push_back({name, std::move(t)});
+      continue;
+    }
+    // Stored entries are views into the mapping (aligned or not) that can release their pages.
+    ASSIGN_OR_RETURN(ZipData data, zip->Read(e));
+    ASSIGN_OR_RETURN(Tensor t, ParseNpy(data.bytes(), data.mapped_file(), source));
+    ckpt.tensors.push_back({name, std::move(t)});
   }
   return ckpt;
 }
@@ -111,8 +164,8 @@ absl::Status WriteNpzFile(const std::string& path, const std::vector<NamedTensor
 
 namespace {
 
-absl::StatusOr<Checkpoint> ReadNpzCheckpoint(const std::string& path, const ReadOptions&) {
-  return ReadNpzFile(path);
+absl::StatusOr<Checkpoint> ReadNpzCheckpoint(const std::string& path, const ReadOptions& options) {
+  return ReadNpzFile(path, {.max_inflate_ratio = options.max_inflate_ratio});
 }
 
 absl::Status WriteNpzCheckpoint(const std::string& path, const Metadata& metadata,

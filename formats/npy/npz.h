@@ -6,8 +6,10 @@
 // their data is little-endian and C-ordered, even at the misaligned offsets np.savez leaves (such
 // a view is not packed; Contiguous() copies it), and they can drop their pages once used
 // (Tensor::ReleasePages), so a pass over a large dump stays near one tensor of memory. Deflated
-// entries are inflated (with their size and CRC-32 checked) into owned buffers as they are read. Entries that are not .npy files are skipped with a
-// warning. Writing streams one entry per tensor through ZipWriter (ZIP64 when needed), stored by
+// entries become streamed tensors (Tensor::Streamed): only their .npy header is inflated when the
+// archive is read, the data is inflated a block at a time by whoever reads it (size and CRC-32
+// checked at the end), so listing, statistics and diffs of a 2 GiB compressed layer hold one
+// block. Entries that are not .npy files are skipped with a warning. Writing streams one entry per tensor through ZipWriter (ZIP64 when needed), stored by
 // default with the array data aligned to 64 bytes, or deflated on request.
 //
 // Example:
@@ -21,6 +23,7 @@
 #ifndef TENSORPORT_FORMATS_NPY_NPZ_H_
 #define TENSORPORT_FORMATS_NPY_NPZ_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,7 +42,13 @@ struct NpzWriteOptions {
 // True when `head` is a ZIP whose first entry's name ends in ".npy" (or an empty ZIP).
 bool LooksLikeNpz(absl::string_view head);
 
-absl::StatusOr<Checkpoint> ReadNpzFile(const std::string& path);
+struct NpzReadOptions {
+  // Refuse deflated entries declaring more than this many bytes per compressed byte (unset: the
+  // zip reader's default, deflate's own limit kDefaultMaxInflateRatio).
+  std::optional<double> max_inflate_ratio;
+};
+
+absl::StatusOr<Checkpoint> ReadNpzFile(const std::string& path, const NpzReadOptions& options = {});
 
 // Streaming: tensor i comes from `produce(i)` and must match specs[i]'s dtype and shape.
 absl::Status WriteNpzStreaming(const std::string& path, const std::vector<TensorSpec>& specs,

@@ -1,6 +1,9 @@
-// Proves that a pass over a large stored .npz (what `verify` and `convert` do, tensor by tensor)
-// stays near one tensor of resident memory: each tensor is a view into the mapped archive, made
-// contiguous (a copy only when misaligned), summed, and its pages released.
+// Proves that a pass over a large .npz (what `verify` and `convert` do, tensor by tensor) stays
+// near one tensor of memory, measured on what the code controls (core/testing/memory_accounting.h):
+// heap bytes through a counting allocator, and the archive mapping's own resident pages (smaps
+// Rss), never process RSS. Stored tensors are views into the mapped archive, made contiguous (a
+// copy only when misaligned), summed, and their pages released; deflated tensors are streamed
+// (TensorBlockReader inflates a block at a time) and never exist whole.
 //
 // The archives (64 x 4 MiB f32) are written into TEST_TMPDIR: one by WriteNpzStreaming (data
 // aligned to 64 bytes, so the tensors are packed views), one with ZipWriter directly and no
@@ -10,26 +13,20 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "core/output_file.h"
+#include "core/tensor_reader.h"
+#include "core/testing/memory_accounting.h"
 #include "core/testing/test_util.h"
 #include "formats/npy/npy.h"
 #include "formats/npy/npz.h"
 #include "formats/registry.h"
 #include "formats/zip/zip.h"
 #include "gtest/gtest.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-// Under tools/asan_test.sh: ASan's quarantine holds freed blocks (each misaligned tensor's 4 MiB
-// copy) for a while, which is the sanitizer's memory, not the reader's. Without it, freed large
-// blocks are unmapped at once, as with the normal allocator, and the bound below still applies.
-extern "C" const char* __asan_default_options() { return "quarantine_size_mb=0"; }
-#endif
 
 namespace tp {
 namespace {
@@ -42,15 +39,6 @@ constexpr int64_t kTensorBytes = kElems * 4;
 
 double ExpectedSum(int i) { return 1024.0 * (1023.0 * 1024.0 / 2.0) + 0.25 * i * kElems; }
 
-// VmRSS of this process in bytes (-1 when /proc is unavailable).
-int64_t ResidentBytes() {
-  std::ifstream in("/proc/self/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::atoll(line.c_str() + 6) * 1024;
-  }
-  return -1;
-}
 
 Tensor MakeTensor(int i) {
   Tensor t = Tensor::Zeros(DType::kF32, {kElems});
@@ -104,21 +92,23 @@ std::string WriteMisaligned() {
 struct PassResult {
   int tensors = 0;
   int misaligned = 0;
-  int64_t peak_growth = 0;   // max VmRSS sample minus VmRSS before the pass
-  int64_t final_growth = 0;  // VmRSS after the pass minus before
+  int64_t heap_peak_growth = 0;     // counting allocator: peak live heap minus live before
+  int64_t mapped_peak = 0;          // the archive mapping's resident bytes, largest sample
+  int64_t mapped_final = 0;         // ... after the pass
 };
 
 // Reads `path` with ReadCheckpoint and checks every f32 tensor's sum against the closed form,
-// sampling VmRSS after each tensor while its copy (if any) and its pages are still held.
+// sampling the mapping's resident pages after each tensor while its copy (if any) and its pages
+// are still held.
 PassResult SumEveryTensor(const std::string& path, bool release) {
   PassResult r;
   absl::StatusOr<Checkpoint> ckpt = ReadCheckpoint(path);
   EXPECT_TRUE(ckpt.ok()) << ckpt.status();
   if (!ckpt.ok()) return r;
   EXPECT_EQ(ckpt->format, "npz");
-  const int64_t before = ResidentBytes();
-  EXPECT_GT(before, 0);
-  int64_t peak = before;
+  const void* mapping = nullptr;
+  const int64_t heap_before = testutil::HeapBytesNow();
+  testutil::ResetHeapPeak();
   int index = 0;
   for (const NamedTensor& nt : ckpt->tensors) {
     if (nt.tensor.dtype() != DType::kF32) continue;  // the misaligned file's 1-byte shifter
@@ -126,6 +116,7 @@ PassResult SumEveryTensor(const std::string& path, bool release) {
     EXPECT_EQ(nt.name, TensorName(index));
     EXPECT_TRUE(nt.tensor.is_view());
     EXPECT_NE(nt.tensor.mapped_file(), nullptr);
+    if (mapping == nullptr) mapping = nt.tensor.mapped_file()->data();
     if (!nt.tensor.is_aligned()) ++r.misaligned;
     {
       absl::StatusOr<Tensor> c = nt.tensor.Contiguous();
@@ -136,48 +127,106 @@ PassResult SumEveryTensor(const std::string& path, bool release) {
       double sum = 0;
       for (int64_t j = 0; j < c->num_elements(); ++j) sum += p[j];
       EXPECT_EQ(sum, ExpectedSum(index));
-      peak = std::max(peak, ResidentBytes());
+      r.mapped_peak = std::max(r.mapped_peak, testutil::MappingResidentBytes(mapping));
     }
     if (release) nt.tensor.ReleasePages();
-    peak = std::max(peak, ResidentBytes());
+    r.mapped_peak = std::max(r.mapped_peak, testutil::MappingResidentBytes(mapping));
     ++index;
     ++r.tensors;
   }
-  r.peak_growth = peak - before;
-  r.final_growth = ResidentBytes() - before;
+  r.heap_peak_growth = testutil::HeapPeakSinceReset() - heap_before;
+  r.mapped_final = testutil::MappingResidentBytes(mapping);
   return r;
 }
 
-TEST(NpzMemoryTest, AlignedStoredArchiveStaysUnderThreeTensors) {
+void Report(const char* what, const PassResult& r) {
+  std::printf("%s: %d tensors, heap peak growth %.1f MiB, mapping resident peak %.1f MiB, "
+              "after %.1f MiB%s\n",
+              what, r.tensors, r.heap_peak_growth / 1048576.0, r.mapped_peak / 1048576.0,
+              r.mapped_final / 1048576.0,
+              testutil::MemoryBudgetsApply() ? "" : " (budgets not asserted under sanitizers)");
+}
+
+// Pages the kernel may map around the faults beyond one tensor: fault-around and large folios
+// stay within the 2 MiB page-table regions the tensor touches, and the next tensor's first ones
+// (8.0 MiB peaks were seen for a 4 MiB tensor).
+constexpr int64_t kMappingSlop = 8 << 20;
+
+TEST(NpzMemoryTest, AlignedStoredArchiveStaysUnderOneTensorPlusSlop) {
   const std::string path = WriteAligned();
   const PassResult r = SumEveryTensor(path, /*release=*/true);
   EXPECT_EQ(r.tensors, kTensors);
   EXPECT_EQ(r.misaligned, 0);
-  EXPECT_LT(r.peak_growth, 3 * kTensorBytes) << "peak RSS growth " << r.peak_growth;
-  std::printf("aligned: %d tensors, peak RSS growth %.1f MiB (bound %.1f MiB)\n", r.tensors,
-              r.peak_growth / 1048576.0, 3 * kTensorBytes / 1048576.0);
+  Report("aligned", r);
+  if (testutil::MemoryBudgetsApply()) {
+    EXPECT_LT(r.heap_peak_growth, kTensorBytes / 4) << "packed views need no copy";
+    EXPECT_LE(r.mapped_peak, kTensorBytes + kMappingSlop);
+    EXPECT_LE(r.mapped_final, kMappingSlop);
+  }
   std::remove(path.c_str());
 }
 
-TEST(NpzMemoryTest, MisalignedStoredArchiveStaysUnderThreeTensors) {
+TEST(NpzMemoryTest, MisalignedStoredArchiveCopiesOneTensorAtATime) {
   const std::string path = WriteMisaligned();
   const PassResult r = SumEveryTensor(path, /*release=*/true);
   EXPECT_EQ(r.tensors, kTensors);
   EXPECT_EQ(r.misaligned, kTensors);  // every array took the copy-on-Contiguous path
-  EXPECT_LT(r.peak_growth, 3 * kTensorBytes) << "peak RSS growth " << r.peak_growth;
-  std::printf("misaligned: %d tensors, peak RSS growth %.1f MiB (bound %.1f MiB)\n", r.tensors,
-              r.peak_growth / 1048576.0, 3 * kTensorBytes / 1048576.0);
+  Report("misaligned", r);
+  if (testutil::MemoryBudgetsApply()) {
+    EXPECT_GE(r.heap_peak_growth, kTensorBytes) << "the copy is measured";
+    EXPECT_LT(r.heap_peak_growth, kTensorBytes + kTensorBytes / 4) << "one copy at a time";
+    EXPECT_LE(r.mapped_peak, kTensorBytes + kMappingSlop);
+    EXPECT_LE(r.mapped_final, kMappingSlop);
+  }
   std::remove(path.c_str());
 }
 
-// Control: without ReleasePages the same pass keeps the whole archive resident, so the bound above
-// is measuring something (a no-op ReleasePages would fail the tests above).
+// Control: without ReleasePages the same pass keeps the whole archive mapped, so the bounds above
+// measure something (a no-op ReleasePages would fail them).
 TEST(NpzMemoryTest, WithoutReleaseTheWholeArchiveStaysResident) {
   const std::string path = WriteAligned();
   const PassResult r = SumEveryTensor(path, /*release=*/false);
   EXPECT_EQ(r.tensors, kTensors);
-  EXPECT_GT(r.final_growth, kTensors / 2 * kTensorBytes) << "RSS growth " << r.final_growth;
-  std::printf("no release: RSS growth %.1f MiB\n", r.final_growth / 1048576.0);
+  Report("no release", r);
+  EXPECT_GE(r.mapped_final, kTensors * kTensorBytes);
+  std::remove(path.c_str());
+}
+
+// A deflated archive of the same tensors: entries are streamed, statistics and a diff of each
+// against itself hold a block, never a tensor.
+TEST(NpzMemoryTest, DeflatedArchiveIsReadABlockAtATime) {
+  const std::string path = TempPath("deflated.npz");
+  std::vector<TensorSpec> specs;
+  for (int i = 0; i < 8; ++i) specs.push_back({TensorName(i), DType::kF32, {kElems}});
+  ASSERT_TRUE(WriteNpzStreaming(
+                  path, specs, [](size_t i) -> absl::StatusOr<Tensor> { return MakeTensor(i); },
+                  {.compress = true})
+                  .ok());
+  absl::StatusOr<Checkpoint> ckpt = ReadCheckpoint(path);
+  ASSERT_TRUE(ckpt.ok()) << ckpt.status();
+  ASSERT_EQ(ckpt->tensors.size(), 8u);
+  const int64_t heap_before = testutil::HeapBytesNow();
+  testutil::ResetHeapPeak();
+  for (int i = 0; i < 8; ++i) {
+    const Tensor& t = ckpt->tensors[i].tensor;
+    EXPECT_TRUE(t.is_streamed());
+    double sum = 0;
+    ASSERT_TRUE(ForEachBlock(t, 1 << 14, [&](const TensorBlock& b) {
+                  const float* p = reinterpret_cast<const float*>(b.data);
+                  for (int64_t j = 0; j < b.count; ++j) sum += p[j];
+                  return absl::OkStatus();
+                }).ok());
+    EXPECT_EQ(sum, ExpectedSum(i));
+    absl::StatusOr<TensorStats> stats = ComputeStats(t);
+    ASSERT_TRUE(stats.ok()) << stats.status();
+    EXPECT_EQ(stats->count, kElems);
+    EXPECT_EQ(stats->max, 1023 + 0.25 * i);
+  }
+  const int64_t growth = testutil::HeapPeakSinceReset() - heap_before;
+  std::printf("deflated: heap peak growth %.2f MiB for 8 x %.0f MiB tensors%s\n",
+              growth / 1048576.0, kTensorBytes / 1048576.0,
+              testutil::MemoryBudgetsApply() ? "" : " (budgets not asserted under sanitizers)");
+  if (testutil::MemoryBudgetsApply()) EXPECT_LT(growth, kTensorBytes / 4);
   std::remove(path.c_str());
 }
 

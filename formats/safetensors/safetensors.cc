@@ -336,8 +336,7 @@ absl::Status WriteSafetensors(const std::string& path, const Metadata& metadata,
           " ", ShapeToString(specs[i].shape), " but produced as ", tp::DTypeName(t.dtype()), " ",
           ShapeToString(t.shape())));
     }
-    ASSIGN_OR_RETURN(Tensor packed, t.Contiguous());
-    RETURN_IF_ERROR(out->Write(packed.data(), sizes[i]));
+    RETURN_IF_ERROR(WriteTensorBytes(*out, t));
   }
   return out->Commit();
 }

@@ -6,6 +6,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <limits>
@@ -365,6 +366,23 @@ absl::StatusOr<std::unique_ptr<ZipReader>> ZipReader::FromMapped(
                                                            e.compressed_size, " bytes)")));
     reader->entries_.push_back(std::move(e));
   }
+  // Entries whose data overlap reuse one compressed stream many times (the overlapping-file zip
+  // bomb); no writer of .npz or .pt files does that.
+  std::vector<const ZipEntry*> by_offset;
+  for (const ZipEntry& e : reader->entries_) by_offset.push_back(&e);
+  std::sort(by_offset.begin(), by_offset.end(), [](const ZipEntry* a, const ZipEntry* b) {
+    return a->data_offset < b->data_offset;
+  });
+  for (size_t i = 1; i < by_offset.size(); ++i) {
+    const ZipEntry& a = *by_offset[i - 1];
+    const ZipEntry& b = *by_offset[i];
+    if (a.compressed_size > 0 && a.data_offset + a.compressed_size > b.data_offset) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          path, ": entry ", Quoted(b.name), " at offset ", b.data_offset, " overlaps entry ",
+          Quoted(a.name), " (", a.compressed_size, " bytes at ", a.data_offset,
+          "); expected entries with their own data"));
+    }
+  }
   reader->file_ = std::move(file);
   return reader;
 }
@@ -376,7 +394,157 @@ const ZipEntry* ZipReader::Find(absl::string_view name) const {
   return nullptr;
 }
 
-absl::StatusOr<ZipData> ZipReader::Read(const ZipEntry& entry, bool verify_crc) const {
+namespace {
+
+// Inflates one entry front to back, a window at a time: the compressed bytes come from the
+// mapping (their pages are dropped as they are consumed), the output goes straight into the
+// caller's buffer. The declared size and the CRC-32 are checked when the end is reached; a
+// stream that would inflate past the declared size stops at once.
+class InflateStream : public ByteStream {
+ public:
+  InflateStream(std::shared_ptr<const MappedFile> file, ZipEntry entry, std::string what)
+      : file_(std::move(file)), entry_(std::move(entry)), what_(std::move(what)) {}
+  ~InflateStream() override {
+    if (initialized_) inflateEnd(&zs_);
+  }
+
+  absl::Status Init() {
+    std::memset(&zs_, 0, sizeof(zs_));
+    if (inflateInit2(&zs_, -MAX_WBITS) != Z_OK) {
+      return absl::InternalError(absl::StrCat(what_, ": inflateInit2 failed"));
+    }
+    initialized_ = true;
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<size_t> Read(uint8_t* out, size_t n) override {
+    if (finished_ || n == 0) return size_t{0};
+    const uint64_t left = entry_.uncompressed_size - produced_;
+    if (left == 0) {
+      // Everything declared has arrived: the stream must end here, with the right CRC.
+      uint8_t spare;
+      RETURN_IF_ERROR(Inflate(&spare, 1, /*expect_end=*/true).status());
+      return Finish();
+    }
+    ASSIGN_OR_RETURN(size_t got, Inflate(out, std::min<uint64_t>(n, left), false));
+    if (got == 0) return Finish();
+    produced_ += got;
+    crc_ = static_cast<uint32_t>(crc32(crc_, out, static_cast<uInt>(got)));
+    return got;
+  }
+
+ private:
+  static constexpr uint64_t kInputWindow = uint64_t{1} << 20;
+
+  // Inflates up to n bytes (n < 2^32); returns how many, 0 at the end of the deflate stream.
+  absl::StatusOr<size_t> Inflate(uint8_t* out, size_t n, bool expect_end) {
+    zs_.next_out = out;
+    zs_.avail_out = static_cast<uInt>(std::min<size_t>(n, 1u << 30));
+    const uInt asked = zs_.avail_out;
+    while (zs_.avail_out > 0 && !stream_end_) {
+      if (zs_.avail_in == 0 && consumed_ < entry_.compressed_size) {
+        // Give back the input window just consumed before mapping the next one in.
+        ReleaseConsumed();
+        const uint64_t m = std::min(kInputWindow, entry_.compressed_size - consumed_);
+        zs_.next_in = const_cast<Bytef*>(file_->data() + entry_.data_offset + consumed_);
+        zs_.avail_in = static_cast<uInt>(m);
+        consumed_ += m;
+      }
+      const int ret = inflate(&zs_, Z_NO_FLUSH);
+      if (ret == Z_STREAM_END) {
+        stream_end_ = true;
+        break;
+      }
+      if (ret == Z_OK) continue;
+      if (ret == Z_BUF_ERROR && zs_.avail_in == 0 && consumed_ >= entry_.compressed_size) {
+        return absl::OutOfRangeError(absl::StrCat(
+            what_, ": deflate stream ends after ", entry_.compressed_size, " compressed bytes with ",
+            produced_ + (asked - zs_.avail_out), " of ", entry_.uncompressed_size,
+            " bytes inflated (truncated?)"));
+      }
+      return absl::InvalidArgumentError(absl::StrCat(what_, ": corrupt deflate data (zlib: ",
+                                                     zs_.msg ? zs_.msg : "no progress", ")"));
+    }
+    const size_t got = asked - zs_.avail_out;
+    if (expect_end && got > 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          what_, ": inflates to more than the declared ", entry_.uncompressed_size, " bytes"));
+    }
+    return got;
+  }
+
+  // Drops the pages of compressed input zlib has finished with (from the last release on).
+  void ReleaseConsumed() {
+    if (consumed_ > released_) {
+      file_->Release(entry_.data_offset + released_, consumed_ - released_);
+      released_ = consumed_;
+    }
+  }
+
+  absl::StatusOr<size_t> Finish() {
+    finished_ = true;
+    ReleaseConsumed();
+    if (produced_ != entry_.uncompressed_size) {
+      return absl::OutOfRangeError(absl::StrCat(what_, ": inflated to ", produced_,
+                                                " bytes, expected ", entry_.uncompressed_size));
+    }
+    if (crc_ != entry_.crc32) {
+      return absl::DataLossError(absl::StrCat(what_, ": CRC-32 is 0x", absl::Hex(crc_),
+                                              ", expected 0x", absl::Hex(entry_.crc32)));
+    }
+    return size_t{0};
+  }
+
+  std::shared_ptr<const MappedFile> file_;
+  ZipEntry entry_;
+  std::string what_;
+  z_stream zs_;
+  bool initialized_ = false;
+  bool stream_end_ = false;
+  bool finished_ = false;
+  uint64_t consumed_ = 0;  // compressed bytes handed to zlib
+  uint64_t released_ = 0;  // compressed bytes whose pages were given back
+  uint64_t produced_ = 0;  // inflated bytes returned
+  uint32_t crc_ = 0;
+};
+
+// An entry's bytes from `skip` on, as a ByteSource: every Open() inflates from the start and
+// discards the first `skip` bytes (an .npy header already parsed).
+class EntrySource : public ByteSource {
+ public:
+  EntrySource(std::shared_ptr<const ZipReader> zip, ZipEntry entry, uint64_t skip)
+      : zip_(std::move(zip)), entry_(std::move(entry)), skip_(skip) {}
+  uint64_t size() const override { return entry_.uncompressed_size - skip_; }
+  std::string Describe() const override {
+    return absl::StrCat(zip_->file()->path(), ": entry ", Quoted(entry_.name));
+  }
+  absl::StatusOr<std::unique_ptr<ByteStream>> Open() const override {
+    ASSIGN_OR_RETURN(std::unique_ptr<ByteStream> s, zip_->OpenStream(entry_));
+    uint8_t discard[4096];
+    for (uint64_t left = skip_; left > 0;) {
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(left, sizeof(discard)));
+      RETURN_IF_ERROR(ReadFully(*s, discard, n, Describe()));
+      left -= n;
+    }
+    return s;
+  }
+
+ private:
+  std::shared_ptr<const ZipReader> zip_;
+  ZipEntry entry_;
+  uint64_t skip_;
+};
+
+}  // namespace
+
+namespace {
+std::atomic<double> g_default_max_inflate_ratio{kDefaultMaxInflateRatio};
+}  // namespace
+
+void SetDefaultMaxInflateRatio(double ratio) { g_default_max_inflate_ratio = ratio; }
+double DefaultMaxInflateRatio() { return g_default_max_inflate_ratio; }
+
+absl::Status ZipReader::CheckEntry(const ZipEntry& entry) const {
   const std::string what = absl::StrCat(file_->path(), ": entry ", Quoted(entry.name));
   if (entry.data_offset > file_->size() ||
       entry.compressed_size > file_->size() - entry.data_offset) {
@@ -385,6 +553,80 @@ absl::StatusOr<ZipData> ZipReader::Read(const ZipEntry& entry, bool verify_crc) 
                                               " bytes runs past the end of the ", file_->size(),
                                               "-byte file"));
   }
+  if (entry.method != 0 && entry.method != 8) {
+    return absl::UnimplementedError(absl::StrCat(what, ": compression method ", entry.method,
+                                                 ", expected 0 (stored) or 8 (deflated)"));
+  }
+  if (entry.method == 8) {
+    if (entry.uncompressed_size / kMaxDeflateRatio > entry.compressed_size + 1) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          what, ": declares ", entry.uncompressed_size, " bytes inflated from ",
+          entry.compressed_size, " compressed; deflate cannot expand more than ",
+          kMaxDeflateRatio, ":1"));
+    }
+    if (max_inflate_ratio_ > 0 &&
+        static_cast<double>(entry.uncompressed_size) >
+            max_inflate_ratio_ * static_cast<double>(std::max<uint64_t>(entry.compressed_size, 1))) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          what, ": declares ", entry.uncompressed_size, " bytes inflated from ",
+          entry.compressed_size, " compressed, a ratio above the limit of ", max_inflate_ratio_,
+          ":1 (--max-inflate-ratio raises it)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<ByteStream>> ZipReader::OpenStream(const ZipEntry& entry) const {
+  RETURN_IF_ERROR(CheckEntry(entry));
+  const std::string what = absl::StrCat(file_->path(), ": entry ", Quoted(entry.name));
+  if (entry.method == 0) {
+    // A stored entry read as a stream: pread windows, CRC checked at the end.
+    class StoredStream : public ByteStream {
+     public:
+      StoredStream(std::shared_ptr<const MappedFile> file, ZipEntry entry, std::string what)
+          : file_(std::move(file)), entry_(std::move(entry)), what_(std::move(what)) {}
+      absl::StatusOr<size_t> Read(uint8_t* out, size_t n) override {
+        const uint64_t left = entry_.compressed_size - done_;
+        if (left == 0) {
+          if (!checked_) {
+            checked_ = true;
+            if (crc_ != entry_.crc32) {
+              return absl::DataLossError(absl::StrCat(what_, ": CRC-32 is 0x", absl::Hex(crc_),
+                                                      ", expected 0x", absl::Hex(entry_.crc32)));
+            }
+          }
+          return size_t{0};
+        }
+        const size_t m = static_cast<size_t>(std::min<uint64_t>({left, n, uint64_t{1} << 30}));
+        RETURN_IF_ERROR(file_->ReadAt(entry_.data_offset + done_, out, m));
+        crc_ = static_cast<uint32_t>(crc32(crc_, out, static_cast<uInt>(m)));
+        done_ += m;
+        return m;
+      }
+
+     private:
+      std::shared_ptr<const MappedFile> file_;
+      ZipEntry entry_;
+      std::string what_;
+      uint64_t done_ = 0;
+      uint32_t crc_ = 0;
+      bool checked_ = false;
+    };
+    return std::unique_ptr<ByteStream>(new StoredStream(file_, entry, what));
+  }
+  auto stream = std::make_unique<InflateStream>(file_, entry, what);
+  RETURN_IF_ERROR(stream->Init());
+  return std::unique_ptr<ByteStream>(std::move(stream));
+}
+
+std::shared_ptr<const ByteSource> ZipReader::Source(std::shared_ptr<const ZipReader> zip,
+                                                    const ZipEntry& entry, uint64_t skip) {
+  return std::make_shared<EntrySource>(std::move(zip), entry, std::min(skip, entry.uncompressed_size));
+}
+
+absl::StatusOr<ZipData> ZipReader::Read(const ZipEntry& entry, bool verify_crc) const {
+  RETURN_IF_ERROR(CheckEntry(entry));
+  const std::string what = absl::StrCat(file_->path(), ": entry ", Quoted(entry.name));
   const absl::string_view raw = file_->bytes().substr(entry.data_offset, entry.compressed_size);
   ZipData out;
   if (entry.method == 0) {
@@ -400,87 +642,27 @@ absl::StatusOr<ZipData> ZipReader::Read(const ZipEntry& entry, bool verify_crc) 
     }
     return out;
   }
-  if (entry.method != 8) {
-    return absl::UnimplementedError(absl::StrCat(what, ": compression method ", entry.method,
-                                                 ", expected 0 (stored) or 8 (deflated)"));
-  }
-  if (entry.uncompressed_size / kMaxDeflateRatio > entry.compressed_size + 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        what, ": declares ", entry.uncompressed_size, " bytes inflated from ",
-        entry.compressed_size, " compressed; deflate cannot expand more than ", kMaxDeflateRatio,
-        ":1"));
-  }
-  if (entry.uncompressed_size > static_cast<uint64_t>(std::numeric_limits<size_t>::max() / 2)) {
-    return absl::OutOfRangeError(absl::StrCat(what, ": uncompressed size ",
-                                              entry.uncompressed_size, " is too large"));
-  }
+  // Inflated whole: the buffer grows with the bytes that arrive (never sized by the declared
+  // size alone), and the stream checks the size and CRC-32 at the end.
+  ASSIGN_OR_RETURN(std::unique_ptr<ByteStream> stream, OpenStream(entry));
   auto buffer = std::make_shared<std::string>();
-  buffer->resize(entry.uncompressed_size);
-
-  z_stream zs;
-  std::memset(&zs, 0, sizeof(zs));
-  if (inflateInit2(&zs, -MAX_WBITS) != Z_OK) {
-    return absl::InternalError(absl::StrCat(what, ": inflateInit2 failed"));
-  }
-  uint64_t in_done = 0, out_done = 0;
-  // One spare output byte past the declared size detects data that inflates to more.
-  char spare;
-  bool overflow = false;
-  absl::Status error;
+  size_t have = 0;
+  constexpr size_t kStep = size_t{4} << 20;
   while (true) {
-    if (zs.avail_in == 0 && in_done < raw.size()) {
-      const uint64_t n = std::min<uint64_t>(raw.size() - in_done, 1u << 30);
-      zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(raw.data() + in_done));
-      zs.avail_in = static_cast<uInt>(n);
-      in_done += n;
+    if (have == buffer->size()) {
+      // Doubling from kStep, capped at what is still declared; at least one byte so the end of
+      // the stream (where the CRC is checked) is always read.
+      const uint64_t declared_left =
+          entry.uncompressed_size > have ? entry.uncompressed_size - have : 0;
+      const uint64_t grow = std::min<uint64_t>(declared_left, std::max(kStep, have));
+      buffer->resize(have + std::max<uint64_t>(grow, 1));
     }
-    if (zs.avail_out == 0) {
-      if (out_done < buffer->size()) {
-        const uint64_t n = std::min<uint64_t>(buffer->size() - out_done, 1u << 30);
-        zs.next_out = reinterpret_cast<Bytef*>(&(*buffer)[0] + out_done);
-        zs.avail_out = static_cast<uInt>(n);
-        out_done += n;
-      } else if (!overflow) {
-        zs.next_out = reinterpret_cast<Bytef*>(&spare);
-        zs.avail_out = 1;
-        overflow = true;
-      }
-    }
-    const int ret = inflate(&zs, Z_NO_FLUSH);
-    if (overflow && zs.avail_out == 0) {
-      error = absl::InvalidArgumentError(absl::StrCat(
-          what, ": inflates to more than the declared ", entry.uncompressed_size, " bytes"));
-      break;
-    }
-    if (ret == Z_STREAM_END) break;
-    if (ret == Z_OK) continue;
-    if (ret == Z_BUF_ERROR && zs.avail_in == 0 && in_done >= raw.size()) {
-      error = absl::OutOfRangeError(absl::StrCat(
-          what, ": deflate stream ends after ", raw.size(), " compressed bytes with ",
-          zs.total_out, " of ", entry.uncompressed_size, " bytes inflated (truncated?)"));
-      break;
-    }
-    if (ret == Z_BUF_ERROR && zs.avail_out == 0) continue;
-    error = absl::InvalidArgumentError(absl::StrCat(what, ": corrupt deflate data (zlib: ",
-                                                    zs.msg ? zs.msg : "no progress", ")"));
-    break;
+    ASSIGN_OR_RETURN(size_t n, stream->Read(reinterpret_cast<uint8_t*>(&(*buffer)[have]),
+                                            buffer->size() - have));
+    if (n == 0) break;
+    have += n;
   }
-  if (!error.ok()) {
-    inflateEnd(&zs);
-    return error;
-  }
-  const uint64_t total_out = zs.total_out;
-  inflateEnd(&zs);
-  if (total_out != entry.uncompressed_size) {
-    return absl::InvalidArgumentError(absl::StrCat(what, ": inflated to ", total_out,
-                                                   " bytes, expected ",
-                                                   entry.uncompressed_size));
-  }
-  const uint32_t crc = Crc32(0, *buffer);
-  if (crc != entry.crc32) {
-    return absl::DataLossError(absl::StrCat(what, ": CRC-32 is 0x", absl::Hex(crc),
-                                            ", expected 0x", absl::Hex(entry.crc32)));
-  }
+  buffer->resize(have);
   out.bytes_ = *buffer;
   out.keep_alive_ = std::move(buffer);
   return out;

@@ -35,10 +35,21 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "core/byte_source.h"
 #include "core/mapped_file.h"
 #include "core/output_file.h"
 
 namespace tp {
+
+// Deflate cannot expand data more than about 1032:1 (a stream of maximal-length matches), so no
+// honest entry declares more: np.savez_compressed of an all-zero array reaches about 1030:1.
+// Readers refuse entries above this ratio unless told otherwise (--max-inflate-ratio).
+inline constexpr double kDefaultMaxInflateRatio = 1032;
+
+// The limit every ZipReader opened from now on starts with (the tools set it from their
+// --max-inflate-ratio flag); 0 leaves only deflate's own bound.
+void SetDefaultMaxInflateRatio(double ratio);
+double DefaultMaxInflateRatio();
 
 struct ZipEntry {
   std::string name;
@@ -78,10 +89,24 @@ class ZipReader {
   // Entry data; the CRC-32 is verified for deflated entries (and for stored entries when
   // `verify_crc` is set, which touches every page of the entry).
   absl::StatusOr<ZipData> Read(const ZipEntry& entry, bool verify_crc = false) const;
+  // The entry's bytes front to back (deflated entries inflated a window at a time); the size and
+  // CRC-32 are checked when the stream reaches its end.
+  absl::StatusOr<std::unique_ptr<ByteStream>> OpenStream(const ZipEntry& entry) const;
+  // The entry's bytes from `skip` on as a ByteSource that keeps `zip` alive (for streamed
+  // tensors: an .npy entry after its header).
+  static std::shared_ptr<const ByteSource> Source(std::shared_ptr<const ZipReader> zip,
+                                                  const ZipEntry& entry, uint64_t skip);
   const std::shared_ptr<const MappedFile>& file() const { return file_; }
 
+  // Refuses deflated entries that declare more than `ratio` times their compressed size
+  // (default kDefaultMaxInflateRatio; 0 means only deflate's own bound applies).
+  void set_max_inflate_ratio(double ratio) { max_inflate_ratio_ = ratio; }
+
  private:
+  absl::Status CheckEntry(const ZipEntry& entry) const;
+
   std::shared_ptr<const MappedFile> file_;
+  double max_inflate_ratio_ = DefaultMaxInflateRatio();
   std::vector<ZipEntry> entries_;
 };
 
