@@ -14,7 +14,7 @@ ABSL_LIBS=(-labsl_statusor -labsl_status -labsl_strerror -labsl_str_format_inter
   -labsl_strings_internal -labsl_base -labsl_spinlock_wait -labsl_int128 -labsl_throw_delegate
   -labsl_raw_logging_internal -labsl_log_severity -pthread)
 # The project's core and registry, compiled with the target.
-CORE_SOURCES=(core/dtype.cc core/tensor.cc core/metadata.cc core/mapped_file.cc core/output_file.cc
+CORE_SOURCES=(core/dtype.cc core/tensor.cc core/tensor_reader.cc core/cast_kernels.cc core/byte_source.cc core/metadata.cc core/mapped_file.cc core/output_file.cc
   formats/registry.cc)
 
 run_fuzzer() {

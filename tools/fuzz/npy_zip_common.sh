@@ -23,7 +23,7 @@ ABSL_LIBS="-labsl_statusor -labsl_status -labsl_strerror -labsl_str_format_inter
 
 # Everything the npy/npz/zip libraries link (they register with the format registry).
 LIB_SRCS=(
-  core/dtype.cc core/tensor.cc core/mapped_file.cc core/output_file.cc core/metadata.cc
+  core/dtype.cc core/tensor.cc core/tensor_reader.cc core/cast_kernels.cc core/byte_source.cc core/mapped_file.cc core/output_file.cc core/metadata.cc
   formats/registry.cc formats/zip/zip.cc formats/npy/npy.cc formats/npy/npz.cc
 )
 
