@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "convert/provenance.h"
 #include "convert/schema_loader.h"
 #include "core/output_file.h"
 #include "core/status_macros.h"
@@ -25,6 +26,11 @@ std::string Stem(const std::string& path) {
   std::string base = path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
   const size_t dot = base.find('.');
   return dot == std::string::npos || dot == 0 ? base : base.substr(0, dot);
+}
+
+std::string Basename(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  return slash == std::string::npos ? path : path.substr(slash + 1);
 }
 
 std::string HumanBytes(int64_t b) {
@@ -197,14 +203,21 @@ absl::Status RunConvert(const ConvertOptions& options, std::ostream& out) {
   schema::Conversion schema;
   const schema::Conversion* schema_ptr = nullptr;
   std::string schema_source;
+  ProvenanceInputs record;
   if (!options.schema_path.empty()) {
-    ASSIGN_OR_RETURN(schema, LoadSchemaFile(options.schema_path));
+    ASSIGN_OR_RETURN(record.schema_text, ReadText(options.schema_path, "schema file"));
+    ASSIGN_OR_RETURN(schema, ParseSchema(record.schema_text, options.schema_path));
     schema_ptr = &schema;
     schema_source = options.schema_path;
+    record.schema_name = Basename(options.schema_path);
+    record.schema_origin = "file";
   } else if (!options.preset.empty()) {
     ASSIGN_OR_RETURN(schema, LoadPreset(options.preset));
+    ASSIGN_OR_RETURN(record.schema_text, PresetText(options.preset));
     schema_ptr = &schema;
     schema_source = absl::StrCat("preset ", options.preset);
+    record.schema_name = options.preset;
+    record.schema_origin = "preset";
   }
 
   EngineOptions eo;
@@ -227,6 +240,14 @@ absl::Status RunConvert(const ConvertOptions& options, std::ostream& out) {
   for (const std::string& w : source.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
 
   ASSIGN_OR_RETURN(ConversionPlan plan, Plan(source, schema_ptr, eo));
+  // What was done, inside the output: verify reads it back instead of guessing.
+  record.source_file = Basename(options.input);
+  record.source_format = source.format;
+  record.select = options.select;
+  record.engine = eo;
+  Metadata metadata = plan.metadata();
+  metadata.emplace_back(kProvenanceKey,
+                        MetaValue::String(ProvenanceToJson(MakeProvenance(plan, record))));
   if (!options.quiet) out << ReportTable(plan) << std::flush;
   if (!options.report_path.empty()) {
     ASSIGN_OR_RETURN(std::unique_ptr<OutputFile> report, OutputFile::Create(options.report_path));
@@ -263,7 +284,7 @@ absl::Status RunConvert(const ConvertOptions& options, std::ostream& out) {
     for (const Tensor& t : plan.SourceTensors(i)) t.PrefetchPages();
     return plan.Produce(i);
   };
-  absl::Status written = writer->write(options.output, plan.metadata(), specs, produce, WriteOptions{});
+  absl::Status written = writer->write(options.output, metadata, specs, produce, WriteOptions{});
   release(previous);
   progress.Finish();
   RETURN_IF_ERROR(written);

@@ -32,6 +32,7 @@
 #include "core/checkpoint.h"
 #include "core/metadata.h"
 #include "core/tensor.h"
+#include "core/tensor_ops.h"
 #include "formats/registry.h"
 #include "schemas/conversion.pb.h"
 
@@ -61,9 +62,6 @@ struct Transform {
   // Short text for reports: "rename", "fuse_weight_norm(dim=0)", "permute[0,2,1]", "f32->f16".
   std::string Describe() const;
 };
-
-// Inverse permutation: applying `perm` then InversePermutation(perm) is the identity.
-std::vector<int> InversePermutation(const std::vector<int>& perm);
 
 struct PlannedOutput {
   std::string name;
@@ -124,10 +122,6 @@ class ConversionPlan {
 absl::StatusOr<ConversionPlan> Plan(const Checkpoint& source, const schema::Conversion* schema,
                                     const EngineOptions& options);
 
-// Tensor operations the engine uses, exposed for tests and for verify.
-absl::StatusOr<Tensor> PermuteTensor(const Tensor& t, const std::vector<int>& perm);
-absl::StatusOr<Tensor> SliceTensor(const Tensor& t, int axis, int64_t offset, int64_t size);
-absl::StatusOr<Tensor> ConcatTensors(const std::vector<Tensor>& parts, int axis);
 // g * v / ||v||, norm over every axis but `axis` (axis -1: over all), computed in double; the
 // result has v's dtype.
 absl::StatusOr<Tensor> FuseWeightNorm(const Tensor& g, const Tensor& v, int axis);

@@ -86,6 +86,14 @@ std::vector<std::string> PresetNames() {
   return names;
 }
 
+absl::StatusOr<std::string> PresetText(absl::string_view name) {
+  for (const EmbeddedPreset& p : EmbeddedPresets()) {
+    if (p.name == name) return std::string(p.text);
+  }
+  return absl::NotFoundError(absl::StrCat("\"", name, "\" is not a known preset; known: ",
+                                          absl::StrJoin(PresetNames(), ", ")));
+}
+
 absl::StatusOr<schema::Conversion> LoadPreset(absl::string_view name) {
   for (const EmbeddedPreset& p : EmbeddedPresets()) {
     if (p.name == name) {

@@ -27,6 +27,8 @@ absl::StatusOr<schema::Conversion> LoadSchemaFile(const std::string& path);
 // A preset built into the binary (schemas/presets/NAME.textproto); NotFound lists the known ones.
 absl::StatusOr<schema::Conversion> LoadPreset(absl::string_view name);
 std::vector<std::string> PresetNames();
+// The textproto of a built-in preset (what a provenance record keeps); NotFound as LoadPreset.
+absl::StatusOr<std::string> PresetText(absl::string_view name);
 // A schema file when `name_or_path` can be opened as one, otherwise the preset of that name.
 // NotFound when it is neither, naming the argument and listing the known presets.
 absl::StatusOr<schema::Conversion> LoadSchemaOrPreset(const std::string& name_or_path);

@@ -78,7 +78,9 @@ def _first_tensor(value):
 
 
 def _to_numpy(t, keep_dtype):
-  a = t.detach().cpu().numpy()
+  # A copy: numpy() shares the tensor's memory, and a later in-place op (nn.ReLU(inplace=True)
+  # right after a conv) would otherwise rewrite what was recorded for the conv.
+  a = t.detach().cpu().numpy().copy()
   if not keep_dtype and a.dtype == np.float64:
     a = a.astype(np.float32)
   return a
@@ -153,6 +155,14 @@ def _torch_inputs(inputs, dtype):
   return args
 
 
+def has_fast_path_modules(model):
+  """nn.MultiheadAttention and nn.TransformerEncoderLayer take a fused "fast path" in eval mode
+  under no_grad (PyTorch 1.13): their submodules are then never called (no dump entries), and the
+  ONNX exporter cannot export that path, so exports run the ordinary one."""
+  kinds = (torch.nn.MultiheadAttention, torch.nn.TransformerEncoderLayer)
+  return any(isinstance(m, kinds) for m in model.modules())
+
+
 def run_and_record(model, inputs, dtype="float32", output_names=None, keep_dtype=False):
   """Runs model on inputs (dict name -> array, forward order); returns the ordered entries."""
   tdtype = {"float32": torch.float32, "float64": torch.float64}[dtype]
@@ -161,7 +171,10 @@ def run_and_record(model, inputs, dtype="float32", output_names=None, keep_dtype
   model = model.to(tdtype).eval()
   rec = ModuleRecorder(model, output_names=output_names, keep_dtype=keep_dtype)
   rec.add_inputs(inputs)
-  with rec, torch.no_grad():
+  # With grad enabled (and parameters requiring it) the attention modules take the ordinary path,
+  # the one the exporter writes into the graph, so every submodule is called and recorded.
+  grad = torch.enable_grad() if has_fast_path_modules(model) else torch.no_grad()
+  with rec, grad:
     model(*_torch_inputs(inputs, tdtype))
   return rec.entries
 

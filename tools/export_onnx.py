@@ -51,7 +51,10 @@ def export(model, inputs, out_path, opset=None, input_names=None, output_names=N
   args = tuple(torch.from_numpy(np.ascontiguousarray(v)) for v in inputs.values())
   tmp = out_path + ".tmp-%d" % os.getpid()
   try:
-    with torch.no_grad():
+    # Grad mode stays as users leave it: under no_grad, PyTorch 1.13's nn.MultiheadAttention takes
+    # a fused fast path the exporter cannot export.
+    grad = torch.enable_grad() if dump_reference.has_fast_path_modules(model) else torch.no_grad()
+    with grad:
       torch.onnx.export(model, args, tmp, opset_version=opset, input_names=input_names,
                         output_names=output_names, dynamic_axes=dynamic_axes,
                         do_constant_folding=True, training=torch.onnx.TrainingMode.EVAL)

@@ -11,6 +11,7 @@ PACKAGES=(
   protobuf-compiler
   libonnx-dev
   libre2-dev
+  libssl-dev
   zlib1g-dev
   libgtest-dev
   libgmock-dev
@@ -22,6 +23,7 @@ PACKAGES=(
   python3-torch
   python3-numpy
   python3-onnx
+  python3-torchvision
 )
 # Node.js (for the independent peers: ONNX Runtime for Node, a GGUF parser). A machine may already
 # carry a Node.js build that bundles npm; Debian's npm conflicts with it, so only ask for it when absent.

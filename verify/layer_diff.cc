@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <memory>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "core/status_macros.h"
+#include "re2/re2.h"
 #include "verify/hints.h"
 
 namespace tp {
@@ -70,6 +73,7 @@ const char* LayerStatusName(LayerStatus s) {
     case LayerStatus::kExtra: return "extra";
     case LayerStatus::kShapeMismatch: return "shape-mismatch";
     case LayerStatus::kSkipped: return "skipped";
+    case LayerStatus::kExcused: return "excused";
   }
   return "?";
 }
@@ -127,26 +131,74 @@ absl::Status CompareLayer(const Tensor& ref_in, const Tensor& cand_in,
   return absl::OkStatus();
 }
 
-void Summarize(Report& report, bool strict_names) {
-  report.passed = true;
+absl::Status Summarize(Report& report, const LayerDiffOptions& options) {
+  // Coverage first: which missing layers are excused, and whether enough was compared.
+  std::vector<std::unique_ptr<RE2>> excuse;
+  for (const std::string& p : options.excuse_patterns) {
+    excuse.push_back(std::make_unique<RE2>(absl::StrCat("^(?:", p, ")$"), RE2::Quiet));
+    if (!excuse.back()->ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--excuse \"", p, "\" is not a valid RE2: ",
+                                                     excuse.back()->error()));
+    }
+  }
+  int compared = 0, reference = 0;
+  for (LayerResult& l : report.layers) {
+    if (l.status == LayerStatus::kExtra || l.status == LayerStatus::kSkipped) continue;
+    ++reference;
+    if (l.status == LayerStatus::kPass || l.status == LayerStatus::kFail ||
+        l.status == LayerStatus::kShapeMismatch) {
+      ++compared;
+    }
+    if (l.status != LayerStatus::kMissing) continue;
+    for (size_t k = 0; k < excuse.size(); ++k) {
+      if (RE2::FullMatch(l.name, *excuse[k])) {
+        l.status = LayerStatus::kExcused;
+        l.reason = absl::StrCat("excused by --excuse \"", options.excuse_patterns[k], "\" (",
+                                l.reason, ")");
+        break;
+      }
+    }
+  }
+  report.reference_count = reference;
+  report.coverage_problem.clear();
+  if (options.min_coverage.has_value() && reference > 0) {
+    const double coverage = static_cast<double>(compared) / reference;
+    const std::string rule = absl::StrFormat("%d of %d reference layers compared (%.0f%%), "
+                                             "--min-coverage %g", compared, reference,
+                                             100 * coverage, *options.min_coverage);
+    if (coverage + 1e-12 >= *options.min_coverage) {
+      for (LayerResult& l : report.layers) {
+        if (l.status != LayerStatus::kMissing) continue;
+        l.status = LayerStatus::kExcused;
+        l.reason = absl::StrCat("not in the candidate; excused by coverage: ", rule);
+      }
+    } else {
+      report.coverage_problem = absl::StrCat("coverage too low: ", rule);
+    }
+  }
+
+  report.passed = report.coverage_problem.empty() && report.problems.empty();
   report.first_divergence = report.last_match = -1;
   report.passed_count = report.failed_count = report.missing_count = report.extra_count = 0;
+  report.excused_count = 0;
   for (size_t i = 0; i < report.layers.size(); ++i) {
-    const LayerStatus s = report.layers[i].status;
+    LayerResult& l = report.layers[i];
     bool bad = false;
-    switch (s) {
+    switch (l.status) {
       case LayerStatus::kPass: ++report.passed_count; break;
       case LayerStatus::kFail:
       case LayerStatus::kShapeMismatch: ++report.failed_count; bad = true; break;
-      case LayerStatus::kMissing: ++report.missing_count; bad = strict_names; break;
-      case LayerStatus::kExtra: ++report.extra_count; bad = strict_names; break;
+      case LayerStatus::kMissing: ++report.missing_count; bad = true; break;
+      case LayerStatus::kExtra: ++report.extra_count; bad = options.strict_names; break;
+      case LayerStatus::kExcused: ++report.excused_count; break;
       case LayerStatus::kSkipped: break;
     }
+    l.blocking = bad;
     if (bad) {
       report.passed = false;
       if (report.first_divergence < 0) report.first_divergence = static_cast<int>(i);
     }
-    if (s == LayerStatus::kPass && report.first_divergence < 0) {
+    if (l.status == LayerStatus::kPass && report.first_divergence < 0) {
       report.last_match = static_cast<int>(i);
     }
   }
@@ -161,6 +213,7 @@ void Summarize(Report& report, bool strict_names) {
     }
   }
   if (report.passed_count + report.failed_count == 0) report.passed = false;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<Report> DiffDumps(const Checkpoint& reference, const Checkpoint& candidate,
@@ -211,7 +264,7 @@ absl::StatusOr<Report> DiffDumps(const Checkpoint& reference, const Checkpoint& 
                                 : absl::StrCat("mapped to \"", mapped, "\", not in the reference");
     report.layers.push_back(std::move(r));
   }
-  Summarize(report, options.strict_names);
+  RETURN_IF_ERROR(Summarize(report, options));
   if (report.passed_count + report.failed_count == 0 && !reference.tensors.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("no layer of the candidate (", candidate.tensors.size(),

@@ -29,8 +29,10 @@
 namespace tp {
 namespace verify {
 
-enum class LayerStatus { kPass, kFail, kMissing, kExtra, kShapeMismatch, kSkipped };
-// "pass", "fail", "missing", "extra", "shape-mismatch", "skipped".
+// kExcused: a reference layer that was not compared, for a stated reason that does not fail the
+// run (folded into another layer by the exporter; named by --excuse; under --min-coverage).
+enum class LayerStatus { kPass, kFail, kMissing, kExtra, kShapeMismatch, kSkipped, kExcused };
+// "pass", "fail", "missing", "extra", "shape-mismatch", "skipped", "excused".
 const char* LayerStatusName(LayerStatus s);
 
 // A small grayscale rendering of a 2-D layer (rows x cols, downsampled to at most 64 x 64).
@@ -48,8 +50,10 @@ struct LayerResult {
   bool has_metrics = false;
   LayerMetrics metrics;
   Tolerance tolerance;
-  std::string reason;                // why it failed
+  std::string reason;                // why it failed (or why it was excused)
   std::string hint;                  // what the data suggest
+  std::string note;                  // how it was matched, when not simply by name and shape
+  bool blocking = false;             // counts against the verdict (set by Summarize)
   std::vector<std::string> health;   // candidate health problems
   std::optional<SpectralMetrics> spectral;
   std::optional<LayerImage> image;
@@ -63,14 +67,27 @@ struct Report {
   int first_divergence = -1;  // index into layers
   int last_match = -1;        // last passing layer before the first divergence
   int passed_count = 0, failed_count = 0, missing_count = 0, extra_count = 0;
+  int excused_count = 0;
+  // Reference layers (not extra, not skipped): compared = passed + failed; the rest are excused
+  // or missing. PASS needs every reference layer compared or excused.
+  int reference_count = 0;
+  std::string coverage_problem;  // set when the coverage rule failed the run
+  // Other reasons the run fails besides its layers (converted tensors not exercised, ...).
+  std::vector<std::string> problems;
 };
 
 struct LayerDiffOptions {
   ToleranceSet tolerances;
   NameMapping mapping;
   // Missing and extra layers fail the run (weights mode: every tensor must be accounted for).
+  // Without it, extra candidate layers are reported and missing ones still fail unless excused.
   bool strict_names = false;
   bool images = false;  // keep LayerImage for 2-D layers (the HTML report)
+  // Coverage: reference layers matching one of these RE2 patterns (whole name) may be missing.
+  std::vector<std::string> excuse_patterns;
+  // Coverage: when set, missing reference layers are excused as long as at least this fraction
+  // of the reference layers was compared (a port that dumps only some layers).
+  std::optional<double> min_coverage;
 };
 
 // Compares two dumps; errors only for unusable input (no layer in common, bad tensors).
@@ -81,8 +98,9 @@ absl::StatusOr<Report> DiffDumps(const Checkpoint& reference, const Checkpoint& 
 absl::Status CompareLayer(const Tensor& ref, const Tensor& cand, const LayerDiffOptions& options,
                           LayerResult& result);
 
-// Fills passed, counts, first_divergence and last_match from the layers.
-void Summarize(Report& report, bool strict_names);
+// Applies the coverage rules, then fills passed, counts, blocking, first_divergence and
+// last_match from the layers.
+absl::Status Summarize(Report& report, const LayerDiffOptions& options);
 
 }  // namespace verify
 }  // namespace tp

@@ -25,6 +25,7 @@
 #define TENSORPORT_VERIFY_MODEL_MODE_H_
 
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -53,7 +54,20 @@ struct ModuleOutput {
   int position = 0;  // execution position of the producing node
 };
 
-// Every module with nodes in the graph, and its output value, in execution order of the outputs.
+// One graph value produced inside a module's scope and consumed outside it (or a graph output).
+struct ModuleExit {
+  std::string value;
+  int position = 0;      // execution position of the producing node
+  int output_index = 0;  // which output of that node
+  std::string op_type;   // the producing node's op
+};
+
+// Every module with nodes in the graph, and all values leaving its scope in execution order
+// (several for a module returning a tuple).
+std::map<std::string, std::vector<ModuleExit>> FindModuleExits(
+    const rt::Session& session, const std::function<bool(const std::string&)>& known = nullptr);
+
+// Every module with nodes in the graph, and its last exit, in execution order of the outputs.
 std::vector<ModuleOutput> FindModuleOutputs(
     const rt::Session& session, const std::function<bool(const std::string&)>& known = nullptr);
 
@@ -67,7 +81,19 @@ std::vector<std::string> MatchReferenceEntries(const rt::Session& session,
                                                const Checkpoint& reference);
 
 // Runs `session` on `inputs` (a graph input missing from `inputs` is taken from the reference
-// entry of the same name), captures the values matched to reference entries and compares them.
+// entry of the same name), captures the values that may stand for reference entries and compares
+// them. How an entry is observed follows what exporters do to graphs:
+//   - a module's output is one of the values leaving its scope: the one of the reference's shape
+//     (a tuple-returning module may have several; then the one closest to the reference, noted);
+//     a value equal to the reference up to a permutation of axes (a transpose the exporter moved
+//     or cancelled) is compared in the reference's layout, with a note;
+//   - a module with no nodes whose reference equals an earlier entry bit for bit is an identity
+//     in eval mode (Dropout, Identity, stochastic depth): compared with that entry's value;
+//   - a module with no nodes right after a Conv / ConvTranspose of the same shape is a
+//     BatchNorm folded into it: the convolution's value is compared with this entry, and the
+//     convolution's own entry is excused ("folded into X by the exporter");
+//   - anything else with no graph value is missing, which fails unless excused
+//     (LayerDiffOptions::excuse_patterns / min_coverage).
 absl::StatusOr<Report> DiffModel(const rt::Session& session, const Checkpoint& inputs,
                                  const Checkpoint& reference, const ModelDiffOptions& options);
 

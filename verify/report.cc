@@ -40,9 +40,7 @@ std::string XmlEscape(absl::string_view s) {
   return out;
 }
 
-bool Bad(const LayerResult& l) {
-  return l.status == LayerStatus::kFail || l.status == LayerStatus::kShapeMismatch;
-}
+bool Bad(const LayerResult& l) { return l.blocking; }
 
 absl::Status WriteText(const std::string& path, const std::string& text) {
   ASSIGN_OR_RETURN(std::unique_ptr<OutputFile> out, OutputFile::Create(path));
@@ -51,9 +49,13 @@ absl::Status WriteText(const std::string& path, const std::string& text) {
 }
 
 std::string SummaryLine(const Report& r) {
-  return absl::StrCat(r.passed ? "PASSED" : "FAILED", ": ", r.passed_count, " passed, ",
-                      r.failed_count, " failed, ", r.missing_count, " missing, ", r.extra_count,
-                      " extra (", r.layers.size(), " layers)");
+  std::string line = absl::StrCat(r.passed ? "PASSED" : "FAILED", ": ", r.passed_count,
+                                  " passed, ", r.failed_count, " failed, ", r.excused_count,
+                                  " excused, ", r.missing_count, " missing, ", r.extra_count,
+                                  " extra (", r.layers.size(), " layers)");
+  if (!r.coverage_problem.empty()) absl::StrAppend(&line, "; ", r.coverage_problem);
+  for (const std::string& p : r.problems) absl::StrAppend(&line, "; ", p);
+  return line;
 }
 
 }  // namespace
@@ -80,6 +82,7 @@ std::string FormatTerminal(const Report& r, bool color) {
                              ShapeToString(shape), "-", "-", "-", LayerStatusName(l.status));
     }
     if (!l.reason.empty() && l.status != LayerStatus::kPass) absl::StrAppend(&line, "  (", l.reason, ")");
+    if (!l.note.empty()) absl::StrAppend(&line, "  [", l.note, "]");
     const char* c = Bad(l) ? red : (l.status == LayerStatus::kPass ? "" : yellow);
     absl::StrAppend(&out, c, line, *c ? reset : "", "\n");
   }
@@ -114,8 +117,13 @@ std::string ReportJson(const Report& r) {
   absl::StrAppend(&out, "  \"last_match\": ",
                   r.last_match >= 0 ? JsonQuote(r.layers[r.last_match].name) : "null", ",\n");
   absl::StrAppend(&out, "  \"summary\": {\"passed\": ", r.passed_count, ", \"failed\": ",
-                  r.failed_count, ", \"missing\": ", r.missing_count, ", \"extra\": ",
-                  r.extra_count, "},\n");
+                  r.failed_count, ", \"excused\": ", r.excused_count, ", \"missing\": ",
+                  r.missing_count, ", \"extra\": ", r.extra_count, ", \"reference_layers\": ",
+                  r.reference_count, ", \"coverage_problem\": ",
+                  r.coverage_problem.empty() ? "null" : JsonQuote(r.coverage_problem), "},\n");
+  std::vector<std::string> problems;
+  for (const std::string& p : r.problems) problems.push_back(JsonQuote(p));
+  absl::StrAppend(&out, "  \"problems\": [", absl::StrJoin(problems, ", "), "],\n");
   out += "  \"layers\": [";
   for (size_t i = 0; i < r.layers.size(); ++i) {
     const LayerResult& l = r.layers[i];
@@ -158,7 +166,8 @@ std::string ReportJson(const Report& r) {
     for (const std::string& h : l.health) health.push_back(JsonQuote(h));
     absl::StrAppend(&out, ", \"health\": [", absl::StrJoin(health, ", "), "]");
     absl::StrAppend(&out, ", \"reason\": ", l.reason.empty() ? "null" : JsonQuote(l.reason),
-                    ", \"hint\": ", l.hint.empty() ? "null" : JsonQuote(l.hint), "}");
+                    ", \"hint\": ", l.hint.empty() ? "null" : JsonQuote(l.hint),
+                    ", \"note\": ", l.note.empty() ? "null" : JsonQuote(l.note), "}");
   }
   out += "\n  ]\n}\n";
   return out;

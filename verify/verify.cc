@@ -1,6 +1,13 @@
 #include "verify/verify.h"
 
+#include <algorithm>
+#include <fstream>
+#include <optional>
+#include <sstream>
+
 #include "absl/strings/str_cat.h"
+#include "convert/provenance.h"
+#include "formats/registry.h"
 #include "core/cli_flags.h"
 #include "core/status_macros.h"
 #include "verify/dump.h"
@@ -14,6 +21,25 @@
 namespace tp {
 namespace verify {
 namespace {
+
+std::string Dirname(const std::string& path) {
+  const size_t slash = path.find_last_of('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+absl::StatusOr<onnx::ModelProto> LoadModelProto(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open the model file"));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  onnx::ModelProto model;
+  if (!model.ParseFromString(ss.str())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": not a serialized onnx.ModelProto (protobuf parse failed)"));
+  }
+  return model;
+}
 
 absl::Status Usage(absl::string_view message) { return UsageError(message); }
 
@@ -29,6 +55,11 @@ absl::Status Configure(const VerifyOptions& o, LayerDiffOptions& d) {
   if (!o.layout_file.empty()) RETURN_IF_ERROR(d.mapping.AddFile(o.layout_file));
   d.strict_names = o.strict_names;
   d.images = !o.html.empty();
+  d.excuse_patterns = o.excuse;
+  d.min_coverage = o.min_coverage;
+  if (o.min_coverage && (*o.min_coverage < 0 || *o.min_coverage > 1)) {
+    return Usage(absl::StrCat("--min-coverage ", *o.min_coverage, ": expected a fraction in [0, 1]"));
+  }
   return absl::OkStatus();
 }
 
@@ -46,31 +77,50 @@ absl::StatusOr<bool> RunVerify(const VerifyOptions& o, std::ostream& out) {
     if (so.backend != "reference" && so.backend != "cpu" && so.backend != "cuda") {
       return Usage(absl::StrCat("--device \"", o.device, "\": expected reference, cpu or cuda"));
     }
-    ASSIGN_OR_RETURN(std::unique_ptr<rt::Session> session, rt::Session::Load(o.model, so));
+    ASSIGN_OR_RETURN(onnx::ModelProto model, LoadModelProto(o.model));
     ASSIGN_OR_RETURN(Checkpoint ref, LoadDump(o.reference));
     Checkpoint inputs;
     if (!o.inputs.empty()) {
       ASSIGN_OR_RETURN(inputs, LoadDump(o.inputs));
     }
-    std::string weights_note;
+    std::vector<std::string> bind_problems;
     if (!o.weights.empty()) {
       if (o.source.empty()) return Usage("--model with --weights needs --source ORIGINAL");
       ASSIGN_OR_RETURN(Checkpoint converted, LoadDump(o.weights));
-      ASSIGN_OR_RETURN(Checkpoint source, LoadDump(o.source));
+      // The source as the conversion read it (its recorded --select).
+      ASSIGN_OR_RETURN(std::optional<Provenance> record, ReadProvenance(converted));
+      ReadOptions ro;
+      if (record.has_value() && o.schema.empty()) ro.select = record->select;
+      if (!o.select.empty()) ro.select = o.select;
+      ASSIGN_OR_RETURN(Checkpoint source, ReadCheckpoint(o.source, "", ro));
       BindOptions bo;
       bo.schema = o.schema;
-      ASSIGN_OR_RETURN(BindResult bound, BindConvertedWeights(*session, converted, source, bo));
-      out << FormatBindResult(bound);
-      if (!bound.unbound.empty() && bo.require_all) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            o.model, ": ", bound.unbound.size(), " initializer(s) found no converted tensor in ",
-            o.weights, " (first: \"", bound.unbound.front(), "\"); expected every weight bound"));
+      ASSIGN_OR_RETURN(BindResult bound,
+                       BindConvertedWeights(model, Dirname(o.model), converted, source, bo));
+      out << FormatBindResult(bound, o.verbose);
+      bind_problems = BindProblems(bound);
+      if (o.allow_unexercised && !bound.unexercised.empty()) {
+        out << "note: " << bound.unexercised.size()
+            << " converted tensors not exercised, allowed by --allow-unexercised\n";
+        bind_problems.erase(std::remove_if(bind_problems.begin(), bind_problems.end(),
+                                           [](const std::string& p) {
+                                             return p.find("not exercised") != std::string::npos;
+                                           }),
+                            bind_problems.end());
       }
     }
+    ASSIGN_OR_RETURN(std::unique_ptr<rt::Session> session,
+                     rt::Session::FromModel(std::move(model), o.model, Dirname(o.model), so));
     ModelDiffOptions md;
     md.diff = std::move(d);
     md.isolate = o.isolate;
-    ASSIGN_OR_RETURN(report, DiffModel(*session, inputs, ref, md));
+    report.problems = bind_problems;
+    {
+      ASSIGN_OR_RETURN(Report r, DiffModel(*session, inputs, ref, md));
+      r.problems = bind_problems;
+      if (!bind_problems.empty()) r.passed = false;
+      report = std::move(r);
+    }
     report.reference = o.reference;
     report.candidate = absl::StrCat(o.model, " (", so.backend, " backend",
                                     o.weights.empty() ? "" : absl::StrCat(", weights ", o.weights),

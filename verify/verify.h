@@ -19,6 +19,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -39,6 +40,11 @@ struct VerifyOptions {
   std::string select, out_type, conv_layout;
   std::optional<bool> fuse_weight_norm;
   bool allow_unmapped = false;
+  // Coverage (what PASS needs besides every compared layer passing).
+  std::vector<std::string> excuse;         // reference layers that may be missing (RE2)
+  std::optional<double> min_coverage;      // missing layers excused above this fraction
+  bool allow_unexercised = false;          // mode 3: converted tensors the graph does not read
+  bool verbose = false;                    // list every bound parameter
 };
 
 // True when every layer passed; an error status for usage (FailedPrecondition) or input errors.

@@ -49,7 +49,15 @@ ABSL_FLAG(std::optional<double>, min_sqnr_db, std::nullopt, "minimum SQNR in dB"
 ABSL_FLAG(std::optional<double>, min_cosine, std::nullopt, "minimum cosine similarity");
 ABSL_FLAG(std::optional<double>, max_mismatch, std::nullopt,
           "maximum fraction of elements outside the tolerance band");
-ABSL_FLAG(bool, strict_names, false, "missing and extra layers fail the run");
+ABSL_FLAG(bool, strict_names, false, "extra candidate layers fail the run too");
+ABSL_FLAG(std::vector<std::string>, excuse, {},
+          "comma-separated RE2 patterns of reference layers that may be missing (excused)");
+ABSL_FLAG(std::optional<double>, min_coverage, std::nullopt,
+          "excuse missing reference layers as long as this fraction of them was compared "
+          "(a port that dumps only some layers)");
+ABSL_FLAG(bool, allow_unexercised, false,
+          "model mode with --weights: converted tensors the graph does not read do not fail");
+ABSL_FLAG(bool, verbose, false, "list every bound graph parameter");
 // Weights mode with a schema: the conversion's options (inferred from the file when left out).
 ABSL_FLAG(std::string, select, "", "dotted key of the sub-tree that was converted");
 ABSL_FLAG(std::string, out_type, "", "f32, f16, bf16 or q8_0, as given to convert");
@@ -80,6 +88,9 @@ constexpr char kUsage[] =
     "         --preset NAME = --schema NAME)\n"
     "  verify --model M.onnx --inputs IN.npz --reference REF [--device reference|cpu|cuda]\n"
     "         [--isolate] [--weights CONVERTED --source ORIGINAL [--schema PRESET|FILE]]\n"
+    "         [--allow-unexercised] [--verbose]\n"
+    "Coverage: [--excuse RE,RE...] [--min-coverage F]; a reference layer neither compared nor\n"
+    "excused fails the run.\n"
     "A dump is an .npz, a directory of .npy files (optional manifest.json), a safetensors or a\n"
     "GGUF file. Exit status: 0 all layers pass, 1 a layer fails, 2 usage or input error.\n";
 
@@ -128,6 +139,10 @@ int main(int argc, char** argv) {
   if (opts.conv_layout == "torch") opts.conv_layout.clear();  // the engine's default
   opts.fuse_weight_norm = absl::GetFlag(FLAGS_fuse_weight_norm);
   opts.allow_unmapped = absl::GetFlag(FLAGS_allow_unmapped);
+  opts.excuse = absl::GetFlag(FLAGS_excuse);
+  opts.min_coverage = absl::GetFlag(FLAGS_min_coverage);
+  opts.allow_unexercised = absl::GetFlag(FLAGS_allow_unexercised);
+  opts.verbose = absl::GetFlag(FLAGS_verbose);
   opts.model = absl::GetFlag(FLAGS_model);
   opts.inputs = absl::GetFlag(FLAGS_inputs);
   opts.device = absl::GetFlag(FLAGS_device);

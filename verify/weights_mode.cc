@@ -336,7 +336,9 @@ absl::StatusOr<WeightsResult> VerifyWeights(const WeightsModeOptions& o,
                             " has this name");
     report.layers.push_back(std::move(r));
   }
-  Summarize(report, /*strict_names=*/true);
+  LayerDiffOptions strict;
+  strict.strict_names = true;
+  RETURN_IF_ERROR(Summarize(report, strict));
   for (const auto& [key, st] : casts) {
     result.notes.push_back(absl::StrCat("cast error ", key, " over ", st.tensors,
                                         " tensors: worst SQNR ", Num(st.worst_sqnr), " dB (",

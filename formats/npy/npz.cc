@@ -1,6 +1,10 @@
 #include "formats/npy/npz.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 #include <cstring>
 #include <memory>
 #include <set>
@@ -10,6 +14,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/byte_source.h"
+#include "formats/json/json.h"
+#include "formats/json/json_writer.h"
 #include "core/output_file.h"
 #include "core/status_macros.h"
 #include "formats/npy/npy.h"
@@ -113,6 +119,56 @@ absl::StatusOr<Checkpoint> ReadNpzFile(const std::string& path, const NpzReadOpt
   return ckpt;
 }
 
+std::string NpzMetadataPath(const std::string& path) { return path + ".json"; }
+
+absl::Status WriteNpzMetadata(const std::string& path, const Metadata& metadata) {
+  const std::string sidecar = NpzMetadataPath(path);
+  if (metadata.empty()) {
+    ::unlink(sidecar.c_str());
+    return absl::OkStatus();
+  }
+  JsonWriter w(/*indent=*/1);
+  w.BeginObject();
+  w.Key("record").String(kNpzMetadataRecord);
+  w.Key("metadata").BeginObject();
+  for (const auto& [key, value] : metadata) {
+    w.Key(key).String(value.type == MetaValue::Type::kString ? value.s : value.ToJson());
+  }
+  w.EndObject();
+  w.EndObject();
+  ASSIGN_OR_RETURN(std::unique_ptr<OutputFile> out, OutputFile::Create(sidecar));
+  RETURN_IF_ERROR(out->Write(w.Finish()));
+  return out->Commit();
+}
+
+absl::StatusOr<Metadata> ReadNpzMetadata(const std::string& path) {
+  Metadata out;
+  const std::string sidecar = NpzMetadataPath(path);
+  std::ifstream in(sidecar, std::ios::binary);
+  if (!in) return out;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  ASSIGN_OR_RETURN(JsonValue root, ParseJson(ss.str(), sidecar, {.max_depth = 8,
+                                                                   .max_values = 1 << 20}));
+  const JsonValue* record = root.Find("record");
+  if (record == nullptr || !record->is_string() || record->text != kNpzMetadataRecord) {
+    return out;  // some other file of that name: not ours
+  }
+  const JsonValue* meta = root.Find("metadata");
+  if (meta == nullptr || !meta->is_object()) {
+    return absl::InvalidArgumentError(absl::StrCat(sidecar, ": \"metadata\" is not an object"));
+  }
+  for (const auto& [key, value] : meta->object) {
+    if (!value.is_string()) {
+      return absl::InvalidArgumentError(absl::StrCat(sidecar, ": metadata \"", key,
+                                                     "\" is ", JsonKindName(value.kind),
+                                                     ", expected a string"));
+    }
+    out.emplace_back(key, MetaValue::String(value.text));
+  }
+  return out;
+}
+
 absl::Status WriteNpzStreaming(const std::string& path, const std::vector<TensorSpec>& specs,
                                const TensorProducer& produce, const NpzWriteOptions& options) {
   // Check every dtype before creating anything.
@@ -165,14 +221,17 @@ absl::Status WriteNpzFile(const std::string& path, const std::vector<NamedTensor
 namespace {
 
 absl::StatusOr<Checkpoint> ReadNpzCheckpoint(const std::string& path, const ReadOptions& options) {
-  return ReadNpzFile(path, {.max_inflate_ratio = options.max_inflate_ratio});
+  ASSIGN_OR_RETURN(Checkpoint c, ReadNpzFile(path, {.max_inflate_ratio = options.max_inflate_ratio}));
+  ASSIGN_OR_RETURN(c.metadata, ReadNpzMetadata(path));
+  return c;
 }
 
 absl::Status WriteNpzCheckpoint(const std::string& path, const Metadata& metadata,
                                 const std::vector<TensorSpec>& specs,
                                 const TensorProducer& produce, const WriteOptions& options) {
-  (void)metadata;  // .npz has nowhere to keep metadata
-  return WriteNpzStreaming(path, specs, produce, {.compress = options.compress});
+  RETURN_IF_ERROR(WriteNpzStreaming(path, specs, produce, {.compress = options.compress}));
+  // .npz has nowhere to keep metadata: a sidecar does, or a stale one is removed.
+  return WriteNpzMetadata(path, metadata);
 }
 
 const FormatRegistration kNpzRegistration({

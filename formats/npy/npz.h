@@ -48,6 +48,15 @@ struct NpzReadOptions {
   std::optional<double> max_inflate_ratio;
 };
 
+// Metadata an .npz cannot hold lives in a sidecar, "OUT.npz.json":
+//   {"record": "tensorport.npz-metadata", "metadata": {"key": "string value", ...}}
+// The checkpoint reader and writer of the registry read and write it (string values).
+inline constexpr char kNpzMetadataRecord[] = "tensorport.npz-metadata";
+std::string NpzMetadataPath(const std::string& npz_path);
+absl::Status WriteNpzMetadata(const std::string& npz_path, const Metadata& metadata);
+// Empty when there is no sidecar (or the file of that name is not one).
+absl::StatusOr<Metadata> ReadNpzMetadata(const std::string& npz_path);
+
 absl::StatusOr<Checkpoint> ReadNpzFile(const std::string& path, const NpzReadOptions& options = {});
 
 // Streaming: tensor i comes from `produce(i)` and must match specs[i]'s dtype and shape.

@@ -20,6 +20,7 @@ fixtures of make_weight_fixtures.py (each planted in one known module).
 usage: verify_model_test.py VERIFY CONVERT REFERENCE_DUMPS_DIR/defects/defects.json FIXTURE_DIR/any_file
 """
 import json
+import re
 import os
 import subprocess
 import sys
@@ -147,7 +148,10 @@ for m, w, schema, want in weights_cases:
     what = "mode 3 %s %s" % (m, os.path.basename(w))
     check(p.returncode == (0 if want is None else 1) and r and r["first_divergence"] == want,
           "%s: first divergence %s" % (what, want), (p.returncode, r and r["first_divergence"], p.stderr))
-    check("0 left as exported" in p.stdout, what + ": every float initializer bound",
+    m_ex = re.search(r"weights: (\d+) of (\d+) converted float tensors exercised", p.stdout)
+    check("0 float constants left as exported" in p.stdout and m_ex and
+          m_ex.group(1) == m_ex.group(2),
+          what + ": every float initializer bound, every converted tensor exercised",
           p.stdout.splitlines()[:1])
 
 # 5. errors
