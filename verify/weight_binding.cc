@@ -112,10 +112,28 @@ class Binder {
         p.value = *std::move(v);
       }
     }
+    // The exporter de-duplicates identical initializers by routing one through Identity nodes
+    // named after the others (`Identity(lin1.bias) -> lin2.bias`): their consumers consume the
+    // parameter (and may be given their own copy, bypassing the Identity).
+    std::map<std::string, std::string> alias;  // Identity output -> parameter
+    for (bool changed = true; changed;) {
+      changed = false;
+      for (const onnx::NodeProto& n : g.node()) {
+        if (n.op_type() != "Identity" || n.input_size() != 1 || n.output_size() != 1) continue;
+        std::string root = n.input(0);
+        if (auto a = alias.find(root); a != alias.end()) root = a->second;
+        if (!params_.count(root) || alias.count(n.output(0))) continue;
+        alias[n.output(0)] = root;
+        changed = true;
+      }
+    }
     for (int i = 0; i < g.node_size(); ++i) {
       const onnx::NodeProto& n = g.node(i);
+      if (n.op_type() == "Identity" && n.input_size() == 1 && alias.count(n.output(0))) continue;
       for (int k = 0; k < n.input_size(); ++k) {
-        auto it = params_.find(n.input(k));
+        std::string name = n.input(k);
+        if (auto a = alias.find(name); a != alias.end()) name = a->second;
+        auto it = params_.find(name);
         if (it != params_.end()) it->second.consumers.push_back({i, k});
       }
     }
@@ -616,7 +634,7 @@ std::string FormatBindResult(const BindResult& r, bool verbose) {
   int by_name = 0, by_content = 0, copies = 0;
   for (const BoundParameter& b : r.bound) {
     (b.how == "name" ? by_name : by_content)++;
-    if (!b.consumers.empty()) ++copies;
+    if (b.parameter.find("::") != std::string::npos) ++copies;
   }
   const int exercised = r.converted_float - static_cast<int>(r.unexercised.size()) -
                         static_cast<int>(r.declared_unused.size());

@@ -36,7 +36,7 @@ VERIFY = os.path.abspath(sys.argv[2])
 CONVERT = os.path.abspath(sys.argv[3])
 del sys.argv[1:4]
 TMP = os.environ.get("TEST_TMPDIR") or tempfile.mkdtemp()
-ALL_TENSORS = {"vocoder", "gru", "attention", "tied_lm"}
+ALL_TENSORS = {"vocoder", "gru", "attention", "tied_lm", "shared_constants"}
 
 with open(os.path.join(CORPUS, "corpus.json")) as f:
     ARCHS = [a["name"] for a in json.load(f)]

@@ -218,6 +218,36 @@ def tied_lm():
     return TiedLm(), {"tokens": np.random.default_rng(12).integers(0, 40, (1, 11)).astype(np.int64)}
 
 
+class SharedConstants(nn.Module):
+    """Two LayerNorms and two Linears holding identical values: the exporter de-duplicates
+    identical initializers into one, which several consumers then share."""
+
+    def __init__(self):
+        super().__init__()
+        self.lin1 = nn.Linear(16, 16)
+        self.norm1 = nn.LayerNorm(16)
+        self.lin2 = nn.Linear(16, 16)
+        self.norm2 = nn.LayerNorm(16)
+        self.out = nn.Linear(16, 4)
+
+    def after_perturb(self):
+        with torch.no_grad():
+            self.lin2.weight.copy_(self.lin1.weight)
+            self.lin2.bias.copy_(self.lin1.bias)
+            self.norm2.weight.copy_(self.norm1.weight)
+            self.norm2.bias.copy_(self.norm1.bias)
+
+    def forward(self, x):
+        h = self.norm1(torch.relu(self.lin1(x)))
+        h = self.norm2(torch.relu(self.lin2(h)))
+        return self.out(h)
+
+
+def shared_constants():
+    torch.manual_seed(0)
+    return SharedConstants(), {"x": np.random.default_rng(13).standard_normal((1, 5, 16)).astype(np.float32)}
+
+
 def tts(name):
     def build():
         m = reference_models.build(name, seed=0)
@@ -237,6 +267,7 @@ ARCHS = {
     "attention": (attention, "nn.MultiheadAttention (tuple output), a block returning (residual, skip)"),
     "gru": (gru, "nn.GRU, 2 layers, bidirectional"),
     "lstm": (lstm, "nn.LSTM, 2 layers, tuple output, eval-mode Dropout"),
+    "shared_constants": (shared_constants, "identical parameters the exporter de-duplicates into shared initializers"),
     "tied_lm": (tied_lm, "tied embedding / output weights, a conv called twice, weight norm over dim 1"),
     "vocoder": (tts("vocoder"), "HiFi-GAN-shaped vocoder: weight norm, ConvTranspose, Snake"),
     "encoder": (tts("encoder"), "SEANet-shaped encoder with an LSTM"),
@@ -249,6 +280,8 @@ def make(name, out_dir, seed=100):
     build, what = ARCHS[name]
     model, inputs = build()
     model = perturb(model.float().eval(), seed + sorted(ARCHS).index(name))
+    if hasattr(model, "after_perturb"):
+        model.after_perturb()
     d = os.path.join(out_dir, name)
     os.makedirs(d, exist_ok=True)
     torch.save(model.state_dict(), os.path.join(d, "checkpoint.pt"))
