@@ -32,36 +32,12 @@
 #include "core/checkpoint.h"
 #include "core/metadata.h"
 #include "core/tensor.h"
+#include "convert/transform.h"
 #include "core/tensor_ops.h"
 #include "formats/registry.h"
 #include "schemas/conversion.pb.h"
 
 namespace tp {
-
-// One step applied to a tensor, in the order applied.
-struct Transform {
-  enum class Kind {
-    kRename,          // from_name -> to_name
-    kFuseWeightNorm,  // sources [g, v]; axis = the kept axis (-1: norm over all axes)
-    kPermute,         // perm: out.shape[i] = in.shape[perm[i]]
-    kReshape,         // shape_before -> shape_after
-    kSplit,           // this output is in[offset : offset + size] along axis
-    kConcat,          // sources concatenated along axis; sizes[j] = extent of source j
-    kCast,            // dtype_before -> dtype_after
-    kAddBias,         // LSTM bias_ih + bias_hh (sources in that order)
-  };
-  Kind kind = Kind::kRename;
-  std::string from_name, to_name;
-  std::vector<int> perm;
-  Shape shape_before, shape_after;
-  DType dtype_before = DType::kF32, dtype_after = DType::kF32;
-  int axis = 0;
-  int64_t offset = 0, size = 0;
-  std::vector<int64_t> sizes;
-
-  // Short text for reports: "rename", "fuse_weight_norm(dim=0)", "permute[0,2,1]", "f32->f16".
-  std::string Describe() const;
-};
 
 struct PlannedOutput {
   std::string name;

@@ -122,9 +122,9 @@ TEST_F(EngineTest, FusesWeightNormLikePyTorch) {
   ASSERT_NE(up, nullptr);
   EXPECT_EQ(up->sources, (std::vector<std::string>{"dec.ups.0.weight_g", "dec.ups.0.weight_v"}));
   ASSERT_GE(up->transforms.size(), 2u);
-  EXPECT_EQ(up->transforms[0].kind, Transform::Kind::kFuseWeightNorm);
+  EXPECT_EQ(up->transforms[0].op, "fuse_weight_norm");
   EXPECT_EQ(up->transforms[0].axis, 0);
-  EXPECT_EQ(up->transforms[1].kind, Transform::Kind::kRename);
+  EXPECT_EQ(up->transforms[1].op, "rename");
   EXPECT_EQ(up->transforms[1].to_name, "up.weight");
 }
 

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "convert/planner.h"
 #include "convert/presets_embedded.h"
 #include "core/dtype.h"
 #include "core/status_macros.h"
@@ -32,29 +33,6 @@ class CollectErrors : public google::protobuf::io::ErrorCollector {
   std::string source_;
   std::string first_;
 };
-
-absl::Status CheckPattern(const std::string& pattern, absl::string_view source, int pass,
-                          absl::string_view field, bool required) {
-  if (pattern.empty()) {
-    if (!required) return absl::OkStatus();
-    return absl::InvalidArgumentError(absl::StrCat(source, ": pass ", pass, ": ", field,
-                                                   " is empty, expected an RE2 pattern"));
-  }
-  RE2 re(pattern, RE2::Quiet);
-  if (!re.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(source, ": pass ", pass, ": ", field, " \"",
-                                                   pattern, "\" is not a valid RE2 pattern: ",
-                                                   re.error()));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckCastType(const std::string& t, absl::string_view source, absl::string_view what) {
-  if (t == "f32" || t == "f16" || t == "bf16" || t == "q8_0") return absl::OkStatus();
-  return absl::InvalidArgumentError(absl::StrCat(source, ": ", what, " \"", t,
-                                                 "\" is not a target dtype; expected one of f32, "
-                                                 "f16, bf16, q8_0"));
-}
 
 }  // namespace
 
@@ -127,81 +105,12 @@ absl::Status ValidateSchema(const schema::Conversion& s, absl::string_view sourc
   for (const std::string& p : s.conv_transpose1d_weight())
     RETURN_IF_ERROR(CheckPattern(p, source, -1, "conv_transpose1d_weight", true));
   for (int i = 0; i < s.pass_size(); ++i) {
-    const schema::Pass& p = s.pass(i);
-    switch (p.op_case()) {
-      case schema::Pass::kRename:
-        RETURN_IF_ERROR(CheckPattern(p.rename().pattern(), source, i, "rename.pattern", true));
-        break;
-      case schema::Pass::kStripPrefix:
-        if (p.strip_prefix().prefix().empty()) {
-          return absl::InvalidArgumentError(
-              absl::StrCat(source, ": pass ", i, ": strip_prefix.prefix is empty"));
-        }
-        break;
-      case schema::Pass::kDrop:
-        RETURN_IF_ERROR(CheckPattern(p.drop().pattern(), source, i, "drop.pattern", true));
-        break;
-      case schema::Pass::kKeep:
-        RETURN_IF_ERROR(CheckPattern(p.keep().pattern(), source, i, "keep.pattern", true));
-        break;
-      case schema::Pass::kFuseWeightNorm:
-        RETURN_IF_ERROR(
-            CheckPattern(p.fuse_weight_norm().pattern(), source, i, "fuse_weight_norm.pattern", false));
-        break;
-      case schema::Pass::kPermute: {
-        RETURN_IF_ERROR(CheckPattern(p.permute().pattern(), source, i, "permute.pattern", true));
-        const int n = p.permute().perm_size();
-        std::vector<bool> seen(n, false);
-        for (int v : p.permute().perm()) {
-          if (v < 0 || v >= n || seen[v]) {
-            return absl::InvalidArgumentError(absl::StrCat(
-                source, ": pass ", i, ": permute.perm [", absl::StrJoin(p.permute().perm(), ", "),
-                "] is not a permutation of 0..", n - 1));
-          }
-          seen[v] = true;
-        }
-        if (p.permute().rank() != 0 && p.permute().rank() != n) {
-          return absl::InvalidArgumentError(absl::StrCat(source, ": pass ", i, ": permute.rank ",
-                                                         p.permute().rank(), " but perm has ", n,
-                                                         " axes"));
-        }
-        break;
-      }
-      case schema::Pass::kReshape:
-        RETURN_IF_ERROR(CheckPattern(p.reshape().pattern(), source, i, "reshape.pattern", true));
-        break;
-      case schema::Pass::kSplit:
-        RETURN_IF_ERROR(CheckPattern(p.split().pattern(), source, i, "split.pattern", true));
-        if (p.split().part_size() < 1) {
-          return absl::InvalidArgumentError(
-              absl::StrCat(source, ": pass ", i, ": split has no part, expected at least one"));
-        }
-        break;
-      case schema::Pass::kConcat:
-        RETURN_IF_ERROR(CheckPattern(p.concat().pattern(), source, i, "concat.pattern", true));
-        if (p.concat().output().empty()) {
-          return absl::InvalidArgumentError(
-              absl::StrCat(source, ": pass ", i, ": concat.output is empty"));
-        }
-        break;
-      case schema::Pass::kCast:
-        RETURN_IF_ERROR(CheckPattern(p.cast().pattern(), source, i, "cast.pattern", false));
-        RETURN_IF_ERROR(CheckCastType(p.cast().dtype(), source, absl::StrCat("pass ", i, ": cast.dtype")));
-        for (const std::string& k : p.cast().keep_f32())
-          RETURN_IF_ERROR(CheckPattern(k, source, i, "cast.keep_f32", true));
-        break;
-      case schema::Pass::kLstm:
-        RETURN_IF_ERROR(CheckPattern(p.lstm().pattern(), source, i, "lstm.pattern", true));
-        if (p.lstm().gate_names_size() != 0 && p.lstm().gate_names_size() != 4) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              source, ": pass ", i, ": lstm.gate_names has ", p.lstm().gate_names_size(),
-              " names, expected 4 (i, f, g, o)"));
-        }
-        break;
-      case schema::Pass::OP_NOT_SET:
-        return absl::InvalidArgumentError(
-            absl::StrCat(source, ": pass ", i, " is empty, expected one operation"));
+    const PassDef* def = FindPass(s.pass(i).op_case());
+    if (def == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(source, ": pass ", i, " is empty, expected one operation"));
     }
+    RETURN_IF_ERROR(def->validate(s.pass(i), source, i));
   }
   static const char* kTypes[] = {"u8",  "i8",  "u16", "i16", "u32",  "i32",
                                  "u64", "i64", "f32", "f64", "bool", "string"};

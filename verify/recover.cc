@@ -55,33 +55,26 @@ absl::StatusOr<ConversionPlan> BestPlan(const Checkpoint& source, const schema::
   return std::move(*best);
 }
 
-// Undoes single-tensor transforms (rename, permute, reshape, cast) from position `end` - 1 back
-// to `begin`; stops early at another kind and returns its index (or begin - 1 when done).
+// Undoes transforms from position `end` - 1 back to `begin` while each can be undone one tensor
+// at a time (the registered kind's invert); stops at another and returns its index (or begin - 1
+// when every step was undone).
 absl::StatusOr<int> InvertChain(const std::vector<Transform>& transforms, int begin, int end,
                                 Tensor& t) {
   for (int k = end - 1; k >= begin; --k) {
-    const Transform& tr = transforms[k];
-    switch (tr.kind) {
-      case Transform::Kind::kRename:
-        break;
-      case Transform::Kind::kPermute: {
-        ASSIGN_OR_RETURN(t, PermuteTensor(t, InversePermutation(tr.perm)));
-        break;
-      }
-      case Transform::Kind::kReshape: {
-        ASSIGN_OR_RETURN(Tensor c, t.Contiguous());
-        ASSIGN_OR_RETURN(t, c.Reshaped(tr.shape_before));
-        break;
-      }
-      case Transform::Kind::kCast: {
-        ASSIGN_OR_RETURN(t, Cast(t, tr.dtype_before));
-        break;
-      }
-      default:
-        return k;
-    }
+    ASSIGN_OR_RETURN(std::optional<Tensor> back, InvertTransform(transforms[k], t));
+    if (!back) return k;
+    t = *std::move(back);
   }
   return begin - 1;
+}
+
+// The multi-tensor steps recovery knows how to take apart.
+enum class StepKind { kFuseWeightNorm, kAddBias, kSplit, kOther };
+StepKind Kind(const std::string& op) {
+  if (op == "fuse_weight_norm") return StepKind::kFuseWeightNorm;
+  if (op == "add_bias") return StepKind::kAddBias;
+  if (op == "split") return StepKind::kSplit;
+  return StepKind::kOther;
 }
 
 std::string Steps(const PlannedOutput& o) {
@@ -120,8 +113,8 @@ absl::Status RecoverFromPlan(const ConversionPlan& plan, const Checkpoint& conve
       continue;
     }
     const Transform& tr = o.transforms[k];
-    switch (tr.kind) {
-      case Transform::Kind::kFuseWeightNorm: {
+    switch (Kind(tr.op)) {
+      case StepKind::kFuseWeightNorm: {
         ASSIGN_OR_RETURN(int k2, InvertChain(o.transforms, 0, k, t));
         if (k2 >= 0 || o.sources.size() != 2) break;
         const std::string& g = o.sources[0];  // "X.weight_g" or "X.parametrizations...original0"
@@ -131,7 +124,7 @@ absl::Status RecoverFromPlan(const ConversionPlan& plan, const Checkpoint& conve
         out.fused_weight_norm[base + ".weight"] = {t, {o.name}, how};
         continue;
       }
-      case Transform::Kind::kAddBias: {
+      case StepKind::kAddBias: {
         ASSIGN_OR_RETURN(int k2, InvertChain(o.transforms, 0, k, t));
         if (k2 >= 0 || o.sources.size() != 2) break;
         // bias_ih + bias_hh: the sum in bias_ih's place, zeros in bias_hh's compute the same.
@@ -140,7 +133,7 @@ absl::Status RecoverFromPlan(const ConversionPlan& plan, const Checkpoint& conve
                                        absl::StrCat(how, " (zero: the sum is in bias_ih)")};
         continue;
       }
-      case Transform::Kind::kSplit: {
+      case StepKind::kSplit: {
         if (o.sources.size() != 1) break;
         PendingSplit& p = splits[o.sources[0]];
         p.axis = tr.axis;
