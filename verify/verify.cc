@@ -136,7 +136,9 @@ absl::StatusOr<bool> RunVerify(const VerifyOptions& o, std::ostream& out) {
     report.candidate = o.candidate;
   } else if (!o.weights.empty()) {
     if (o.source.empty()) return Usage("--weights needs --source ORIGINAL");
-    if (!o.schema.empty()) {
+    ASSIGN_OR_RETURN(Checkpoint converted_probe, LoadDump(o.weights));
+    ASSIGN_OR_RETURN(std::optional<Provenance> probe, ReadProvenance(converted_probe));
+    if (!o.schema.empty() || probe.has_value()) {
       WeightsModeOptions w;
       w.converted = o.weights;
       w.source = o.source;

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "convert/provenance.h"
 #include "convert/schema_engine.h"
 #include "convert/schema_loader.h"
 #include "core/cli_flags.h"
@@ -169,21 +170,45 @@ absl::StatusOr<int64_t> CountBeyondOneUlp(const Tensor& expected, const Tensor& 
 
 absl::StatusOr<WeightsResult> VerifyWeights(const WeightsModeOptions& o,
                                             const LayerDiffOptions& diff) {
-  if (o.schema.empty()) {
-    return UsageError("weights mode with the engine needs --schema");
-  }
-  ASSIGN_OR_RETURN(schema::Conversion s, LoadSchemaOrPreset(o.schema));
   ASSIGN_OR_RETURN(Checkpoint converted, LoadDump(o.converted));
+  // The conversion's own record says exactly how it was made; without one (or with an explicit
+  // --schema) the schema is planned with the options given or inferred from the file.
+  ASSIGN_OR_RETURN(std::optional<Provenance> record, ReadProvenance(converted));
+  const bool use_record = record.has_value() && o.schema.empty();
+  if (o.schema.empty() && !use_record) {
+    return UsageError("weights mode with the engine needs --schema (the converted file has no "
+                      "provenance record)");
+  }
+  schema::Conversion s;
+  if (use_record) {
+    if (!record->schema_text.empty()) {
+      ASSIGN_OR_RETURN(s, ParseSchema(record->schema_text, "recorded schema"));
+    }
+  } else {
+    ASSIGN_OR_RETURN(s, LoadSchemaOrPreset(o.schema));
+  }
   Checkpoint source;
-  if (o.select.empty()) {
+  const std::string select = use_record && o.select.empty() ? record->select : o.select;
+  if (select.empty()) {
     ASSIGN_OR_RETURN(source, LoadDump(o.source));
   } else {
     ReadOptions ro;
-    ro.select = o.select;
+    ro.select = select;
     ASSIGN_OR_RETURN(source, ReadCheckpoint(o.source, "", ro));
   }
   std::vector<std::string> tied;
-  ASSIGN_OR_RETURN(auto chosen, ChoosePlan(source, s, converted, o, tied));
+  std::pair<ConversionPlan, EngineOptions> chosen;
+  if (use_record) {
+    ASSIGN_OR_RETURN(chosen.first, ReplanFromProvenance(*record, source));
+    chosen.second.out_type = record->out_type;
+    chosen.second.fuse_weight_norm = record->fuse_weight_norm;
+    chosen.second.conv_layout = record->conv_layout;
+    chosen.second.allow_unmapped = true;
+    chosen.second.target_format = "safetensors";
+  } else {
+    ASSIGN_OR_RETURN(chosen, ChoosePlan(source, s, converted, o, tied));
+  }
+  const schema::Conversion* schema_ptr = use_record && record->schema_text.empty() ? nullptr : &s;
   const ConversionPlan& plan = chosen.first;
   const EngineOptions& eo = chosen.second;
   // The same plan without the --out-type cast, for the cast error.
@@ -191,7 +216,7 @@ absl::StatusOr<WeightsResult> VerifyWeights(const WeightsModeOptions& o,
   if (!eo.out_type.empty()) {
     EngineOptions raw = eo;
     raw.out_type = "";
-    absl::StatusOr<ConversionPlan> p = Plan(source, &s, raw);
+    absl::StatusOr<ConversionPlan> p = Plan(source, schema_ptr, raw);
     if (p.ok()) uncast = std::move(*p);
   }
   std::map<std::string, size_t> uncast_index;
@@ -202,12 +227,17 @@ absl::StatusOr<WeightsResult> VerifyWeights(const WeightsModeOptions& o,
   }
 
   WeightsResult result;
-  result.notes.push_back(absl::StrCat(
-      "plan: schema ", o.schema, ", ", Label(eo), " (",
-      o.out_type.empty() || o.conv_layout.empty() || !o.fuse_weight_norm
-          ? "options not given were inferred from " + o.converted
-          : "as given",
-      "; (none) = the schema's own setting)"));
+  if (use_record) {
+    result.notes.push_back(absl::StrCat("plan: the provenance record in ", o.converted, " (",
+                                        record->Summary(), ")"));
+  } else {
+    result.notes.push_back(absl::StrCat(
+        "plan: schema ", o.schema, ", ", Label(eo), " (",
+        o.out_type.empty() || o.conv_layout.empty() || !o.fuse_weight_norm
+            ? "options not given were inferred from " + o.converted
+            : "as given",
+        "; (none) = the schema's own setting)"));
+  }
   if (tied.size() > 1) {
     result.notes.push_back(absl::StrCat("  (these plans explain ", o.converted,
                                         " equally well; the first was used: ",

@@ -173,6 +173,22 @@ class Gate(unittest.TestCase):
                     self.assertTrue(owner_ok(name, rep),
                                     "first divergence %r for %r" % (rep["first_divergence"], name))
 
+    def test_weights_mode_reads_the_provenance_record(self):
+        for arch in MINE[:1]:
+            d = os.path.join(CORPUS, arch)
+            p = subprocess.run([VERIFY, "--weights", converted(arch), "--source",
+                                os.path.join(d, "checkpoint.pt"), "--color", "never"],
+                               capture_output=True, text=True, timeout=600)
+            self.assertEqual(p.returncode, 0, p.stdout[-2000:] + p.stderr)
+            self.assertIn("plan: the provenance record", p.stdout)
+            # Another checkpoint given as the source does not reproduce the record: exit 2.
+            other = [a for a in ARCHS if a != arch][0]
+            p = subprocess.run([VERIFY, "--weights", converted(arch), "--source",
+                                os.path.join(CORPUS, other, "checkpoint.pt")],
+                               capture_output=True, text=True, timeout=600)
+            self.assertEqual(p.returncode, 2, p.stdout[-2000:] + p.stderr)
+            self.assertIn("does not reproduce the recorded conversion", p.stderr)
+
     def test_coverage_is_part_of_the_verdict(self):
         for arch in MINE[:1]:
             ref = dict(np.load(os.path.join(CORPUS, arch, "reference.npz")))
