@@ -25,6 +25,7 @@ ABSL_LIBS="-labsl_statusor -labsl_status -labsl_strerror -labsl_str_format_inter
 LIB_SRCS=(
   core/dtype.cc core/tensor.cc core/tensor_reader.cc core/cast_kernels.cc core/byte_source.cc core/mapped_file.cc core/output_file.cc core/metadata.cc
   formats/registry.cc formats/zip/zip.cc formats/npy/npy.cc formats/npy/npz.cc
+  formats/json/json.cc formats/json/json_writer.cc core/utf8.cc
 )
 
 fuzz_build() {
