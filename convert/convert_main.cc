@@ -27,6 +27,7 @@ ABSL_FLAG(std::string, report, "", "write the report as JSON to this file");
 ABSL_FLAG(bool, allow_unmapped, false, "pass tensors no schema rule maps through unchanged");
 ABSL_FLAG(std::string, config, "", "JSON config file for schema metadata rules (from_config)");
 ABSL_FLAG(bool, quiet, false, "no report table");
+ABSL_FLAG(bool, all, false, "one report row per tensor, however many");
 
 ABSL_FLAG(double, max_inflate_ratio, tp::kDefaultMaxInflateRatio,
           "refuse compressed (.npz) entries that declare more inflated bytes per compressed byte "
@@ -69,6 +70,7 @@ int main(int argc, char** argv) {
   o.allow_unmapped = absl::GetFlag(FLAGS_allow_unmapped);
   o.config_path = absl::GetFlag(FLAGS_config);
   o.quiet = absl::GetFlag(FLAGS_quiet);
+  o.all = absl::GetFlag(FLAGS_all);
   absl::Status s = tp::RunConvert(o, std::cout);
   if (!s.ok()) {
     std::fprintf(stderr, "convert: %s\n", std::string(s.message()).c_str());

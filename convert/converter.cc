@@ -15,6 +15,7 @@
 #include "convert/provenance.h"
 #include "convert/schema_loader.h"
 #include "core/output_file.h"
+#include "core/progress.h"
 #include "core/status_macros.h"
 #include "core/tensor.h"
 #include "formats/registry.h"
@@ -48,35 +49,6 @@ std::string Transforms(const PlannedOutput& o) {
   return parts.empty() ? "-" : absl::StrJoin(parts, " ");
 }
 
-class Progress {
- public:
-  Progress(int64_t total, bool enabled) : total_(total), enabled_(enabled) {
-    start_ = std::chrono::steady_clock::now();
-  }
-  void Add(int64_t bytes) {
-    done_ += bytes;
-    if (!enabled_) return;
-    const double secs =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    const double frac = total_ > 0 ? static_cast<double>(done_) / total_ : 1.0;
-    const int width = 30;
-    const int filled = static_cast<int>(frac * width);
-    std::fprintf(stderr, "\r[%s%s] %3d%% %s / %s  %.0f MiB/s ", std::string(filled, '#').c_str(),
-                 std::string(width - filled, ' ').c_str(), static_cast<int>(frac * 100),
-                 HumanBytes(done_).c_str(), HumanBytes(total_).c_str(),
-                 secs > 0 ? done_ / 1048576.0 / secs : 0.0);
-    std::fflush(stderr);
-  }
-  void Finish() {
-    if (enabled_) std::fprintf(stderr, "\n");
-  }
-
- private:
-  int64_t total_, done_ = 0;
-  bool enabled_;
-  std::chrono::steady_clock::time_point start_;
-};
-
 absl::StatusOr<std::string> ReadText(const std::string& path, absl::string_view what) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open ", what));
@@ -87,7 +59,54 @@ absl::StatusOr<std::string> ReadText(const std::string& path, absl::string_view 
 
 }  // namespace
 
-std::string ReportTable(const ConversionPlan& plan) {
+namespace {
+
+// A long plan as one line per kind of treatment (same transforms), with an example each.
+std::string GroupedReport(const ConversionPlan& plan) {
+  struct Group {
+    int count = 0;
+    int64_t in = 0, out = 0;
+    std::string example;
+  };
+  std::map<std::string, Group> groups;
+  std::vector<std::string> order;
+  int64_t in = 0, out = 0;
+  for (const PlannedOutput& o : plan.outputs()) {
+    std::string key = Transforms(o);
+    if (o.source_dtype != o.dtype) {
+      absl::StrAppend(&key, " (", DTypeName(o.source_dtype), " -> ", DTypeName(o.dtype), ")");
+    }
+    for (const std::string& n : o.notes) absl::StrAppend(&key, " [", n, "]");
+    if (!groups.count(key)) order.push_back(key);
+    Group& g = groups[key];
+    if (g.count++ == 0) {
+      g.example = absl::StrCat(o.sources.empty() ? "-" : absl::StrJoin(o.sources, " + "), " -> ",
+                               o.name);
+    }
+    g.in += o.source_bytes;
+    g.out += o.bytes;
+    in += o.source_bytes;
+    out += o.bytes;
+  }
+  std::string s;
+  for (const std::string& key : order) {
+    const Group& g = groups[key];
+    absl::StrAppend(&s, absl::StrFormat("%5d tensors  %-40s  e.g. %s\n", g.count,
+                                        key == "-" ? "as they are" : key, g.example));
+  }
+  for (const std::string& d : plan.dropped()) absl::StrAppend(&s, "dropped: ", d, "\n");
+  for (const std::string& u : plan.unmapped()) absl::StrAppend(&s, "unmapped (passed through): ", u, "\n");
+  for (const std::string& n : plan.notes()) absl::StrAppend(&s, "note: ", n, "\n");
+  absl::StrAppend(&s, plan.outputs().size(), " tensors, ", HumanBytes(in), " -> ", HumanBytes(out),
+                  ", ", plan.metadata().size(), " metadata keys, ", plan.dropped().size(),
+                  " dropped (--all lists every tensor; --report FILE.json writes them)\n");
+  return s;
+}
+
+}  // namespace
+
+std::string ReportTable(const ConversionPlan& plan, bool all) {
+  if (!all && plan.outputs().size() > 40) return GroupedReport(plan);
   std::vector<std::vector<std::string>> rows;
   rows.push_back({"source", "target", "shape", "dtype", "transforms", "bytes in -> out"});
   int64_t in = 0, out = 0;
@@ -248,7 +267,7 @@ absl::Status RunConvert(const ConvertOptions& options, std::ostream& out) {
   Metadata metadata = plan.metadata();
   metadata.emplace_back(kProvenanceKey,
                         MetaValue::String(ProvenanceToJson(MakeProvenance(plan, record))));
-  if (!options.quiet) out << ReportTable(plan) << std::flush;
+  if (!options.quiet) out << ReportTable(plan, options.all) << std::flush;
   if (!options.report_path.empty()) {
     ASSIGN_OR_RETURN(std::unique_ptr<OutputFile> report, OutputFile::Create(options.report_path));
     RETURN_IF_ERROR(report->Write(ReportJson(plan, options, source.format, writer->id)));
@@ -258,7 +277,7 @@ absl::Status RunConvert(const ConvertOptions& options, std::ostream& out) {
 
   int64_t total = 0;
   for (const PlannedOutput& o : plan.outputs()) total += o.bytes;
-  Progress progress(total, ::isatty(STDERR_FILENO) && total > (int64_t{64} << 20));
+  Progress progress("convert", total, Progress::Unit::kBytes);
   const std::vector<TensorSpec> specs = plan.Specs();
   // A source tensor may feed several outputs (a fused qkv split three ways, shared storages):
   // its pages are given back once the last output reading it is written. Views of the same

@@ -35,13 +35,16 @@ struct ConvertOptions {
   bool dry_run = false;
   bool allow_unmapped = false;
   bool quiet = false;  // no table on `out`
+  bool all = false;    // one table row per tensor even for long plans
 };
 
 // Runs one conversion; the report table goes to `out`, progress to stderr when it is a terminal.
 absl::Status RunConvert(const ConvertOptions& options, std::ostream& out);
 
 // Report renderings (exposed for tests).
-std::string ReportTable(const ConversionPlan& plan);
+// One row per output tensor; a plan of more than 40 outputs is summarized by kind of treatment
+// unless `all`.
+std::string ReportTable(const ConversionPlan& plan, bool all = false);
 std::string ReportJson(const ConversionPlan& plan, const ConvertOptions& options,
                        const std::string& from, const std::string& to);
 

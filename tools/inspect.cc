@@ -124,7 +124,9 @@ absl::Status Inspect(const std::string& path, const InspectOptions& options, std
       for (const char* h : {"min", "max", "mean", "std", "nan", "inf"}) header.push_back(h);
     }
     rows.push_back(header);
-    for (size_t i = 0; i < ckpt.tensors.size(); ++i) {
+    const size_t shown =
+        options.all || ckpt.tensors.size() <= kTableRows ? ckpt.tensors.size() : kTableRows - 10;
+    for (size_t i = 0; i < shown; ++i) {
       const Tensor& t = ckpt.tensors[i].tensor;
       std::vector<std::string> row = {ckpt.tensors[i].name, std::string(DTypeName(t.dtype())),
                                       ShapeToString(t.shape()), absl::StrCat(t.nbytes())};
@@ -138,6 +140,12 @@ absl::Status Inspect(const std::string& path, const InspectOptions& options, std
     }
     out << "\n";
     PrintTable(rows, out);
+    if (shown < ckpt.tensors.size()) {
+      int64_t rest = 0;
+      for (size_t i = shown; i < ckpt.tensors.size(); ++i) rest += ckpt.tensors[i].tensor.nbytes();
+      out << "... " << ckpt.tensors.size() - shown << " more tensors (" << HumanBytes(rest)
+          << "); --all lists them\n";
+    }
   }
   if (!ckpt.metadata.empty()) {
     out << "\nmetadata (" << ckpt.metadata.size() << "):\n";

@@ -23,7 +23,11 @@ struct InspectOptions {
   bool json = false;
   std::string format;  // force a format id instead of detecting it
   std::string select;  // dotted sub-tree (PyTorch containers)
+  // The table lists at most kTableRows tensors (the first ones, then a line with the rest's
+  // count and bytes) unless `all`; --json always lists every tensor.
+  bool all = false;
 };
+inline constexpr size_t kTableRows = 40;
 
 absl::Status Inspect(const std::string& path, const InspectOptions& options, std::ostream& out);
 

@@ -13,6 +13,7 @@
 
 ABSL_FLAG(bool, stats, false, "add min, max, mean, std, NaN and Inf counts per tensor");
 ABSL_FLAG(bool, json, false, "write JSON instead of a table");
+ABSL_FLAG(bool, all, false, "list every tensor (the table stops at 40 otherwise)");
 ABSL_FLAG(std::string, format, "", "read as this format id instead of detecting it");
 ABSL_FLAG(std::string, select, "", "dotted key of a sub-tree to keep (e.g. model, state_dict)");
 
@@ -22,7 +23,7 @@ ABSL_FLAG(double, max_inflate_ratio, tp::kDefaultMaxInflateRatio,
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
-      "inspect FILE [--stats] [--json] [--format ID] [--select KEY]\n"
+      "inspect FILE [--stats] [--json] [--all] [--format ID] [--select KEY]\n"
       "Lists the tensors (name, dtype, shape, bytes) and metadata of a checkpoint or dump.");
   absl::StatusOr<std::vector<std::string>> prepared = tp::PrepareFlags(argc, argv);
   if (!prepared.ok()) {
@@ -40,6 +41,7 @@ int main(int argc, char** argv) {
   tp::InspectOptions options;
   options.stats = absl::GetFlag(FLAGS_stats);
   options.json = absl::GetFlag(FLAGS_json);
+  options.all = absl::GetFlag(FLAGS_all);
   options.format = absl::GetFlag(FLAGS_format);
   options.select = absl::GetFlag(FLAGS_select);
   absl::Status status = tp::Inspect(tp::ResolveUserPath(args[1]), options, std::cout);

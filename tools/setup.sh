@@ -24,6 +24,7 @@ PACKAGES=(
   python3-numpy
   python3-onnx
   python3-torchvision
+  chromium
 )
 # Node.js (for the independent peers: ONNX Runtime for Node, a GGUF parser). A machine may already
 # carry a Node.js build that bundles npm; Debian's npm conflicts with it, so only ask for it when absent.

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <complex>
 #include <map>
 #include <memory>
 
@@ -9,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "core/progress.h"
 #include "core/status_macros.h"
 #include "re2/re2.h"
 #include "verify/hints.h"
@@ -63,7 +65,60 @@ LayerImage MakeImage(const std::vector<double>& x, const std::vector<double>& y,
   return img;
 }
 
+// Waveform columns and spectrograms of the first row (time samples).
+AudioView MakeAudioView(const std::vector<double>& x, const std::vector<double>& y, int64_t time) {
+  AudioView v;
+  constexpr int kColumns = 600;
+  const int64_t cols = std::min<int64_t>(kColumns, time);
+  for (int64_t c = 0; c < cols; ++c) {
+    const int64_t b = c * time / cols, e = std::max(b + 1, (c + 1) * time / cols);
+    float rmin = 1e30f, rmax = -1e30f, cmin = 1e30f, cmax = -1e30f;
+    for (int64_t i = b; i < e; ++i) {
+      rmin = std::min(rmin, static_cast<float>(x[i]));
+      rmax = std::max(rmax, static_cast<float>(x[i]));
+      cmin = std::min(cmin, static_cast<float>(y[i]));
+      cmax = std::max(cmax, static_cast<float>(y[i]));
+    }
+    v.ref_min.push_back(rmin);
+    v.ref_max.push_back(rmax);
+    v.cand_min.push_back(cmin);
+    v.cand_max.push_back(cmax);
+  }
+  // Log-magnitude STFT: Hann window, n_fft 256 (or the largest power of two that fits), at most
+  // 160 frames evenly spread over the signal.
+  int n_fft = 256;
+  while (n_fft > 16 && n_fft > time) n_fft /= 2;
+  if (time < n_fft) return v;
+  const int64_t frames = std::min<int64_t>(160, (time - n_fft) / (n_fft / 4) + 1);
+  v.spec_frames = static_cast<int>(frames);
+  v.spec_bins = n_fft / 2 + 1;
+  auto spec = [&](const std::vector<double>& s, std::vector<float>& out) {
+    std::vector<std::complex<double>> buf(n_fft);
+    for (int64_t f = 0; f < frames; ++f) {
+      const int64_t start = frames > 1 ? f * (time - n_fft) / (frames - 1) : 0;
+      for (int k = 0; k < n_fft; ++k) {
+        const double w = 0.5 - 0.5 * std::cos(2 * M_PI * k / n_fft);
+        buf[k] = {s[start + k] * w, 0.0};
+      }
+      Fft(buf);
+      for (int b = 0; b < v.spec_bins; ++b) {
+        out.push_back(static_cast<float>(std::log10(std::max(std::abs(buf[b]), 1e-7))));
+      }
+    }
+  };
+  spec(x, v.ref_spec);
+  spec(y, v.cand_spec);
+  return v;
+}
+
 }  // namespace
+
+bool AudioLike(const Shape& shape) {
+  if (shape.empty()) return false;
+  int64_t rows = 1;
+  for (size_t i = 0; i + 1 < shape.size(); ++i) rows *= shape[i];
+  return rows <= 2 && shape.back() >= 256;
+}
 
 const char* LayerStatusName(LayerStatus s) {
   switch (s) {
@@ -115,18 +170,18 @@ absl::Status CompareLayer(const Tensor& ref_in, const Tensor& cand_in,
   const bool failed = r.status == LayerStatus::kFail;
   int64_t rows = 0, cols = 0;
   const bool two_d = TwoD(ref_in.shape(), &rows, &cols);
-  if (failed || tol.audio || (options.images && two_d)) {
-    if (failed) r.hint = ExplainDifference(ref_in, cand, tol);
-    if ((tol.audio || (options.images && two_d)) && ref_in.num_elements() <= kMaxHintElements) {
-      ASSIGN_OR_RETURN(std::vector<double> x, ToDoubleVector(ref_in));
-      ASSIGN_OR_RETURN(std::vector<double> y, ToDoubleVector(cand));
-      if (tol.audio && ref_in.rank() >= 1) {
-        const int64_t time = ref_in.shape().back();
-        r.spectral = CompareSpectra(x, y, ref_in.num_elements() / std::max<int64_t>(time, 1),
-                                    time);
-      }
-      if (options.images && two_d) r.image = MakeImage(x, y, rows, cols);
+  const bool audio = tol.audio || AudioLike(ref_in.shape());
+  if (failed) r.hint = ExplainDifference(ref_in, cand, tol);
+  if ((audio || (options.images && two_d)) && ref_in.num_elements() <= kMaxHintElements) {
+    ASSIGN_OR_RETURN(std::vector<double> x, ToDoubleVector(ref_in));
+    ASSIGN_OR_RETURN(std::vector<double> y, ToDoubleVector(cand));
+    if (audio && ref_in.rank() >= 1) {
+      const int64_t time = ref_in.shape().back();
+      const int64_t n_rows = ref_in.num_elements() / std::max<int64_t>(time, 1);
+      r.spectral = CompareSpectra(x, y, n_rows, time);
+      if (options.images) r.audio = MakeAudioView(x, y, time);
     }
+    if (options.images && two_d && !audio) r.image = MakeImage(x, y, rows, cols);
   }
   return absl::OkStatus();
 }
@@ -213,7 +268,37 @@ absl::Status Summarize(Report& report, const LayerDiffOptions& options) {
     }
   }
   if (report.passed_count + report.failed_count == 0) report.passed = false;
+  report.health = HealthAtAGlance(report);
   return absl::OkStatus();
+}
+
+std::vector<std::string> HealthAtAGlance(const Report& report) {
+  std::vector<std::string> out;
+  bool nan = false, constant = false, range = false;
+  for (const LayerResult& l : report.layers) {
+    if (!l.has_metrics) continue;
+    const SideStats& x = l.metrics.ref;
+    const SideStats& y = l.metrics.cand;
+    if (!nan && (y.nan > x.nan || y.inf > x.inf)) {
+      nan = true;
+      out.push_back(absl::StrCat("NaN/Inf first appears at \"", l.name, "\" (", y.nan, " NaN, ",
+                                 y.inf, " Inf; the reference has ", x.nan + x.inf, ")"));
+    }
+    if (!constant && x.std > 0 && y.finite > 1 && y.std <= 1e-3 * x.std) {
+      constant = true;
+      out.push_back(absl::StrFormat("constant output from \"%s\" on: std %.3g against the "
+                                    "reference's %.3g", l.name, y.std, x.std));
+    }
+    const double span = x.max - x.min;
+    if (!range && span > 0 && y.finite > 0 &&
+        (y.min < x.min - 0.1 * span || y.max > x.max + 0.1 * span)) {
+      range = true;
+      out.push_back(absl::StrFormat("values out of the reference's range from \"%s\" on: "
+                                    "[%.4g, %.4g] against [%.4g, %.4g]", l.name, y.min, y.max,
+                                    x.min, x.max));
+    }
+  }
+  return out;
 }
 
 absl::StatusOr<Report> DiffDumps(const Checkpoint& reference, const Checkpoint& candidate,
@@ -231,7 +316,11 @@ absl::StatusOr<Report> DiffDumps(const Checkpoint& reference, const Checkpoint& 
           "\"; expected one candidate per reference layer"));
     }
   }
+  int64_t total = 0;
+  for (const NamedTensor& ref : reference.tensors) total += ref.tensor.nbytes();
+  Progress progress("verify", total, Progress::Unit::kBytes);
   for (const NamedTensor& ref : reference.tensors) {
+    progress.Add(ref.tensor.nbytes());
     LayerResult r;
     r.name = ref.name;
     auto it = by_ref_name.find(ref.name);

@@ -41,6 +41,14 @@ struct LayerImage {
   std::vector<float> ref, cand;
 };
 
+// Audio-like layers (a long last axis over at most two rows) as the HTML report draws them:
+// the waveform as min/max per column and log-magnitude spectrograms, of reference and candidate.
+struct AudioView {
+  std::vector<float> ref_min, ref_max, cand_min, cand_max;  // waveform columns (first row)
+  int spec_frames = 0, spec_bins = 0;
+  std::vector<float> ref_spec, cand_spec;  // log10 |STFT|, frames x bins, row-major
+};
+
 struct LayerResult {
   std::string name;       // reference name (candidate name for extra layers)
   std::string candidate;  // candidate name it was matched with
@@ -57,7 +65,13 @@ struct LayerResult {
   std::vector<std::string> health;   // candidate health problems
   std::optional<SpectralMetrics> spectral;
   std::optional<LayerImage> image;
+  std::optional<AudioView> audio;
+  std::string inputs;   // model mode: the layers feeding this one and their status
+  std::string weights;  // mode 3: converted tensors bound into this layer's parameters
 };
+
+// A long last axis (>= 256 samples) over at most two rows: a waveform.
+bool AudioLike(const Shape& shape);
 
 struct Report {
   std::string mode;  // "layer-diff" or "weights"
@@ -72,6 +86,9 @@ struct Report {
   // or missing. PASS needs every reference layer compared or excused.
   int reference_count = 0;
   std::string coverage_problem;  // set when the coverage rule failed the run
+  // Health at a glance (filled by Summarize): where NaN/Inf first appears, a constant output,
+  // values far outside the reference's range; one phrase each, naming the layer.
+  std::vector<std::string> health;
   // Other reasons the run fails besides its layers (converted tensors not exercised, ...).
   std::vector<std::string> problems;
 };
@@ -97,6 +114,9 @@ absl::StatusOr<Report> DiffDumps(const Checkpoint& reference, const Checkpoint& 
 // Shape check, metrics, verdict, health, hint and (audio) spectral metrics of one pair.
 absl::Status CompareLayer(const Tensor& ref, const Tensor& cand, const LayerDiffOptions& options,
                           LayerResult& result);
+
+// The health problems users report first, in execution order (see Report::health).
+std::vector<std::string> HealthAtAGlance(const Report& report);
 
 // Applies the coverage rules, then fills passed, counts, blocking, first_divergence and
 // last_match from the layers.

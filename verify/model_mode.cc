@@ -312,6 +312,13 @@ class ModelAligner {
     }
   }
 
+  // Values flowing into the module's nodes from outside it.
+  const std::vector<std::string>& Entrances(const std::string& module) const {
+    static const std::vector<std::string> kNone;
+    auto it = entrances_.find(module);
+    return it == entrances_.end() ? kNone : it->second;
+  }
+
   // Every graph value that may stand for an entry: what the run must capture.
   std::set<std::string> Wanted() const {
     std::set<std::string> w;
@@ -629,6 +636,27 @@ absl::StatusOr<Report> DiffModel(const rt::Session& session, const Checkpoint& i
       }
     }
     report.layers.push_back(std::move(r));
+  }
+  // What feeds each layer: the entries observing the values entering its module.
+  std::map<std::string, size_t> entry_of_value;
+  for (size_t i = 0; i < obs.size(); ++i) {
+    if (obs[i].kind == Observation::Kind::kValue && obs[i].perm.empty()) {
+      entry_of_value.emplace(obs[i].value, i);
+    }
+  }
+  for (size_t i = 0; i < obs.size(); ++i) {
+    std::vector<std::string> parts;
+    for (const std::string& v : aligner.Entrances(reference.tensors[i].name)) {
+      auto e = entry_of_value.find(v);
+      if (e != entry_of_value.end() && e->second != i) {
+        parts.push_back(absl::StrCat(reference.tensors[e->second].name, " (",
+                                     LayerStatusName(report.layers[e->second].status), ")"));
+      } else {
+        parts.push_back(absl::StrCat("graph value ", v, " (not dumped)"));
+      }
+      if (parts.size() == 4) break;
+    }
+    report.layers[i].inputs = absl::StrJoin(parts, ", ");
   }
   RETURN_IF_ERROR(Summarize(report, options.diff));
   return report;

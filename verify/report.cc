@@ -2,14 +2,18 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <memory>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "core/metadata.h"
 #include "core/output_file.h"
 #include "core/status_macros.h"
+#include "verify/png.h"
 
 namespace tp {
 namespace verify {
@@ -60,17 +64,69 @@ std::string SummaryLine(const Report& r) {
 
 }  // namespace
 
-std::string FormatTerminal(const Report& r, bool color) {
+std::string FormatTerminal(const Report& r, bool color, bool all) {
   const char* red = color ? "\033[31m" : "";
   const char* yellow = color ? "\033[33m" : "";
   const char* bold = color ? "\033[1m" : "";
   const char* reset = color ? "\033[0m" : "";
+  std::string out;
+  // Health at a glance first: the failures users report first.
+  for (const std::string& h : r.health) absl::StrAppend(&out, bold, "health: ", reset, h, "\n");
+  if (!r.health.empty()) out += "\n";
+
+  // Which rows to show: everything with --all; else every row up to the first divergence and
+  // a few after it (a long passing run of rows shown by its ends), and one line for the tail.
+  const int n = static_cast<int>(r.layers.size());
+  std::vector<bool> show(n, all);
+  int tail_from = n;
+  if (!all) {
+    const int stop = r.first_divergence >= 0 ? std::min(n, r.first_divergence + 4) : n;
+    for (int i = 0; i < stop; ++i) show[i] = true;
+    tail_from = stop;
+    // A long prefix of passing rows is shown by its first and last few.
+    const int quiet_end = r.first_divergence >= 0 ? std::max(0, r.first_divergence - 3) : n - 3;
+    if (quiet_end > 8) {
+      for (int i = 3; i < quiet_end; ++i) {
+        if (r.layers[i].status == LayerStatus::kPass || r.layers[i].status == LayerStatus::kExcused) {
+          show[i] = false;
+        }
+      }
+    }
+  }
   size_t width = 5;
-  for (const LayerResult& l : r.layers) width = std::max(width, l.name.size());
+  for (int i = 0; i < n; ++i) {
+    if (show[i]) width = std::max(width, r.layers[i].name.size());
+  }
   width = std::min<size_t>(width, 60);
-  std::string out = absl::StrFormat("%-*s  %-18s %11s %14s %9s  %s\n", static_cast<int>(width),
-                                    "layer", "shape", "max_abs", "cosine", "SQNR dB", "verdict");
-  for (const LayerResult& l : r.layers) {
+  absl::StrAppend(&out, absl::StrFormat("%-*s  %-18s %11s %14s %9s  %s\n", static_cast<int>(width),
+                                        "layer", "shape", "max_abs", "cosine", "SQNR dB", "verdict"));
+  int hidden_pass = 0, hidden_excused = 0;
+  double worst_sqnr = INFINITY;
+  std::string worst;
+  auto flush_hidden = [&]() {
+    if (hidden_pass + hidden_excused == 0) return;
+    std::string line = absl::StrCat("... ", hidden_pass, " more layer", hidden_pass == 1 ? "" : "s",
+                                    " pass");
+    if (!worst.empty()) {
+      absl::StrAppend(&line, absl::StrFormat(" (lowest SQNR %s dB at %s)", Db(worst_sqnr), worst));
+    }
+    if (hidden_excused > 0) absl::StrAppend(&line, ", ", hidden_excused, " excused");
+    absl::StrAppend(&out, line, "; --all lists them\n");
+    hidden_pass = hidden_excused = 0;
+    worst.clear();
+    worst_sqnr = INFINITY;
+  };
+  for (int i = 0; i < tail_from; ++i) {
+    const LayerResult& l = r.layers[i];
+    if (!show[i]) {
+      (l.status == LayerStatus::kExcused ? hidden_excused : hidden_pass)++;
+      if (l.has_metrics && l.metrics.sqnr_db < worst_sqnr) {
+        worst_sqnr = l.metrics.sqnr_db;
+        worst = l.name;
+      }
+      continue;
+    }
+    flush_hidden();
     const Shape& shape = l.ref_shape.empty() && !l.cand_shape.empty() ? l.cand_shape : l.ref_shape;
     std::string line;
     if (l.has_metrics) {
@@ -81,10 +137,32 @@ std::string FormatTerminal(const Report& r, bool color) {
       line = absl::StrFormat("%-*s  %-18s %11s %14s %9s  %s", static_cast<int>(width), l.name,
                              ShapeToString(shape), "-", "-", "-", LayerStatusName(l.status));
     }
-    if (!l.reason.empty() && l.status != LayerStatus::kPass) absl::StrAppend(&line, "  (", l.reason, ")");
-    if (!l.note.empty()) absl::StrAppend(&line, "  [", l.note, "]");
+    // After the first divergence the reason repeats what it says: keep rows short there.
+    const bool after = r.first_divergence >= 0 && i > r.first_divergence;
+    if (!l.reason.empty() && l.status != LayerStatus::kPass && !after) {
+      absl::StrAppend(&line, "  (", l.reason, ")");
+    }
+    if (!l.note.empty() && !after) absl::StrAppend(&line, "  [", l.note, "]");
     const char* c = Bad(l) ? red : (l.status == LayerStatus::kPass ? "" : yellow);
     absl::StrAppend(&out, c, line, *c ? reset : "", "\n");
+  }
+  flush_hidden();
+  if (tail_from < n) {
+    int fail = 0, pass = 0, other = 0;
+    for (int i = tail_from; i < n; ++i) {
+      const LayerResult& l = r.layers[i];
+      if (Bad(l)) {
+        ++fail;
+      } else if (l.status == LayerStatus::kPass) {
+        ++pass;
+      } else {
+        ++other;
+      }
+    }
+    absl::StrAppend(&out, "... ", n - tail_from, " later layers (", fail, " fail, ", pass,
+                    " pass", other ? absl::StrCat(", ", other, " other") : "",
+                    ") come after the first divergence in execution order and inherit its error; "
+                    "--all lists them\n");
   }
   if (r.first_divergence >= 0) {
     const LayerResult& f = r.layers[r.first_divergence];
@@ -92,11 +170,14 @@ std::string FormatTerminal(const Report& r, bool color) {
                     LayerStatusName(f.status), ")\n");
     absl::StrAppend(&out, "  last matching layer before it: ",
                     r.last_match >= 0 ? r.layers[r.last_match].name : "(none)", "\n");
+    if (!f.inputs.empty()) absl::StrAppend(&out, "  inputs: ", f.inputs, "\n");
+    if (!f.weights.empty()) absl::StrAppend(&out, "  weights: ", f.weights, "\n");
     if (!f.reason.empty()) absl::StrAppend(&out, "  why:  ", f.reason, "\n");
+    if (!f.note.empty()) absl::StrAppend(&out, "  note: ", f.note, "\n");
     if (!f.hint.empty()) absl::StrAppend(&out, "  hint: ", f.hint, "\n");
     if (f.spectral.has_value()) {
       absl::StrAppend(&out, absl::StrFormat(
-          "  spectral convergence %.4g, log-STFT distance %.4g, multi-resolution STFT %.4g\n",
+          "  audio: spectral convergence %.4g, log-STFT distance %.4g, multi-resolution STFT %.4g\n",
           f.spectral->spectral_convergence, f.spectral->log_stft_distance,
           f.spectral->mr_stft_distance));
     }
@@ -121,6 +202,9 @@ std::string ReportJson(const Report& r) {
                   r.missing_count, ", \"extra\": ", r.extra_count, ", \"reference_layers\": ",
                   r.reference_count, ", \"coverage_problem\": ",
                   r.coverage_problem.empty() ? "null" : JsonQuote(r.coverage_problem), "},\n");
+  std::vector<std::string> health;
+  for (const std::string& h : r.health) health.push_back(JsonQuote(h));
+  absl::StrAppend(&out, "  \"health\": [", absl::StrJoin(health, ", "), "],\n");
   std::vector<std::string> problems;
   for (const std::string& p : r.problems) problems.push_back(JsonQuote(p));
   absl::StrAppend(&out, "  \"problems\": [", absl::StrJoin(problems, ", "), "],\n");
@@ -167,7 +251,9 @@ std::string ReportJson(const Report& r) {
     absl::StrAppend(&out, ", \"health\": [", absl::StrJoin(health, ", "), "]");
     absl::StrAppend(&out, ", \"reason\": ", l.reason.empty() ? "null" : JsonQuote(l.reason),
                     ", \"hint\": ", l.hint.empty() ? "null" : JsonQuote(l.hint),
-                    ", \"note\": ", l.note.empty() ? "null" : JsonQuote(l.note), "}");
+                    ", \"note\": ", l.note.empty() ? "null" : JsonQuote(l.note),
+                    ", \"inputs\": ", l.inputs.empty() ? "null" : JsonQuote(l.inputs),
+                    ", \"weights\": ", l.weights.empty() ? "null" : JsonQuote(l.weights), "}");
   }
   out += "\n  ]\n}\n";
   return out;
@@ -239,6 +325,14 @@ std::string ErrorPlotSvg(const Report& r) {
     absl::StrAppend(&path, path.empty() ? "M" : " L", absl::StrFormat("%.1f %.1f", X(p.first), Y(p.second)));
   }
   absl::StrAppend(&svg, "<path d=\"", path, "\" fill=\"none\" stroke=\"#36c\"/>");
+  if (r.first_divergence >= 0) {
+    const double x = X(r.first_divergence);
+    absl::StrAppend(&svg, absl::StrFormat(
+        "<line id=\"first-divergence-marker\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" "
+        "stroke=\"#d00\" stroke-dasharray=\"4 3\"/><text x=\"%.1f\" y=\"%d\" font-size=\"11\" "
+        "fill=\"#d00\">first divergence: %s</text>",
+        x, x, top, h - bottom, x + 4, top + 12, XmlEscape(r.layers[r.first_divergence].name)));
+  }
   for (const auto& p : pts) {
     const LayerResult& l = r.layers[p.first];
     absl::StrAppend(&svg, absl::StrFormat(
@@ -252,67 +346,235 @@ std::string ErrorPlotSvg(const Report& r) {
   return svg;
 }
 
-// One heat map as SVG rects (at most 64 x 64 cells).
-std::string ImageSvg(const std::vector<float>& v, int rows, int cols, bool diverging) {
-  float lo = 0, hi = 0;
+// One heat map as a PNG data URI (at most 64 x 64 cells, scaled up in the page).
+std::string HeatMapImg(const std::vector<float>& v, int rows, int cols, Palette palette,
+                       const char* title) {
+  float lo = INFINITY, hi = -INFINITY;
   for (float f : v) {
     if (!std::isfinite(f)) continue;
     lo = std::min(lo, f);
     hi = std::max(hi, f);
   }
-  if (!diverging) {
-    lo = *std::min_element(v.begin(), v.end());
-    hi = *std::max_element(v.begin(), v.end());
-  }
-  const float m = std::max(std::fabs(lo), std::fabs(hi));
-  const int cell = std::max(2, 192 / std::max(rows, cols));
-  std::string svg = absl::StrFormat(
-      "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" shape-rendering=\"crispEdges\">",
-      cols * cell, rows * cell);
-  for (int r = 0; r < rows; ++r) {
-    for (int c = 0; c < cols; ++c) {
-      const float f = v[r * cols + c];
-      int R, G, B;
-      if (diverging) {
-        const float t = m > 0 && std::isfinite(f) ? f / m : 0;
-        R = t > 0 ? 255 : static_cast<int>(255 * (1 + t));
-        B = t < 0 ? 255 : static_cast<int>(255 * (1 - t));
-        G = static_cast<int>(255 * (1 - std::fabs(t)));
-      } else {
-        const float t = hi > lo && std::isfinite(f) ? (f - lo) / (hi - lo) : 0;
-        R = G = B = static_cast<int>(255 * t);
-      }
-      absl::StrAppend(&svg, absl::StrFormat(
-          "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#%02x%02x%02x\"/>",
-          c * cell, r * cell, cell, cell, R, G, B));
+  if (!std::isfinite(lo)) lo = hi = 0;
+  const std::string uri = PngDataUri(EncodePng(Colorize(v, palette, lo, hi), cols, rows));
+  const int scale = std::max(2, 192 / std::max(rows, cols));
+  return absl::StrFormat(
+      "<figure><img class=\"heat\" src=\"%s\" width=\"%d\" height=\"%d\" alt=\"%s\" "
+      "style=\"image-rendering:pixelated\"><figcaption>%s<br><small>[%.4g, %.4g]</small>"
+      "</figcaption></figure>",
+      uri, cols * scale, rows * scale, title, title, lo, hi);
+}
+
+// Waveforms of reference (blue) and candidate (red) overlaid, as min/max envelopes per column.
+std::string WaveformSvg(const AudioView& a) {
+  const int w = 600, h = 140;
+  const int n = static_cast<int>(a.ref_min.size());
+  float lo = 0, hi = 0;
+  for (int i = 0; i < n; ++i) {
+    for (float f : {a.ref_min[i], a.ref_max[i], a.cand_min[i], a.cand_max[i]}) {
+      if (!std::isfinite(f)) continue;
+      lo = std::min(lo, f);
+      hi = std::max(hi, f);
     }
   }
-  svg += "</svg>";
-  return svg;
+  if (hi <= lo) hi = lo + 1;
+  auto Y = [&](float f) { return h - 4 - (h - 8) * (std::clamp(f, lo, hi) - lo) / (hi - lo); };
+  auto envelope = [&](const std::vector<float>& mn, const std::vector<float>& mx,
+                      const char* color) {
+    std::string d;
+    for (int i = 0; i < n; ++i) {
+      const double x = n > 1 ? (w - 1.0) * i / (n - 1) : 0;
+      absl::StrAppend(&d, absl::StrFormat("M%.1f %.1fV%.1f", x, Y(mn[i]), Y(mx[i])));
+    }
+    return absl::StrFormat("<path d=\"%s\" stroke=\"%s\" stroke-opacity=\"0.6\" fill=\"none\"/>",
+                           d, color);
+  };
+  return absl::StrCat(
+      absl::StrFormat("<svg class=\"wave\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
+                      "height=\"%d\" style=\"border:1px solid #ccc\">", w, h),
+      envelope(a.ref_min, a.ref_max, "#2060d0"), envelope(a.cand_min, a.cand_max, "#d02020"),
+      "</svg>");
+}
+
+// Spectrogram (frames x bins) drawn with time to the right and frequency up.
+std::string SpectrogramImg(const std::vector<float>& spec, int frames, int bins, float lo,
+                           float hi, const char* title) {
+  std::vector<float> img(static_cast<size_t>(frames) * bins);
+  for (int f = 0; f < frames; ++f)
+    for (int b = 0; b < bins; ++b) img[(bins - 1 - b) * frames + f] = spec[f * bins + b];
+  const std::string uri = PngDataUri(EncodePng(Colorize(img, Palette::kHeat, lo, hi), frames, bins));
+  return absl::StrFormat("<figure><img class=\"spec\" src=\"%s\" width=\"%d\" height=\"%d\" "
+                         "alt=\"%s\"><figcaption>%s</figcaption></figure>",
+                         uri, frames * 2, bins * 2 > 300 ? 300 : bins * 2, title, title);
+}
+
+// Layers nested by their dotted names, each a line; levels collapse (<details>), the path to the
+// first divergence open.
+struct TreeNode {
+  std::string name;   // full dotted name of this level
+  int layer = -1;     // index into the report, -1 for a level with no entry of its own
+  std::vector<std::unique_ptr<TreeNode>> children;
+};
+
+std::string LayerLine(const Report& r, int i) {
+  const LayerResult& l = r.layers[i];
+  std::string cls = Bad(l) ? "bad" : (l.status == LayerStatus::kPass ? "ok" : "warn");
+  if (i == r.first_divergence) cls += " first";
+  std::string line = absl::StrCat("<span class=\"", cls, "\" id=\"layer-", i, "\">",
+                                  XmlEscape(l.name), " &mdash; ", LayerStatusName(l.status));
+  if (l.has_metrics) absl::StrAppend(&line, ", SQNR ", Db(l.metrics.sqnr_db), " dB");
+  if (!l.reason.empty() && l.status != LayerStatus::kPass) {
+    absl::StrAppend(&line, " <small>(", XmlEscape(l.reason), ")</small>");
+  }
+  return line + "</span>";
+}
+
+void RenderTree(const Report& r, const TreeNode& node, const std::string& open_path,
+                std::string& out) {
+  for (const auto& c : node.children) {
+    const std::string label = c->layer >= 0 ? LayerLine(r, c->layer)
+                                             : absl::StrCat("<span>", XmlEscape(c->name), "</span>");
+    if (c->children.empty()) {
+      absl::StrAppend(&out, "<div class=\"leaf\">", label, "</div>");
+      continue;
+    }
+    const bool open = open_path == c->name || absl::StartsWith(open_path, c->name + ".");
+    absl::StrAppend(&out, "<details", open ? " open" : "", "><summary>", label, "</summary>");
+    RenderTree(r, *c, open_path, out);
+    out += "</details>";
+  }
+}
+
+std::string ModuleTree(const Report& r) {
+  TreeNode root;
+  std::map<std::string, TreeNode*> by_name;
+  for (size_t i = 0; i < r.layers.size(); ++i) {
+    const std::string& name = r.layers[i].name;
+    TreeNode* parent = &root;
+    std::string prefix;
+    size_t start = 0;
+    while (true) {
+      const size_t dot = name.find('.', start);
+      prefix = dot == std::string::npos ? name : name.substr(0, dot);
+      auto it = by_name.find(prefix);
+      if (it == by_name.end()) {
+        parent->children.push_back(std::make_unique<TreeNode>());
+        parent->children.back()->name = prefix;
+        it = by_name.emplace(prefix, parent->children.back().get()).first;
+      }
+      parent = it->second;
+      if (dot == std::string::npos) break;
+      start = dot + 1;
+    }
+    parent->layer = static_cast<int>(i);
+  }
+  std::string out = "<div class=\"tree\">";
+  const std::string open_path = r.first_divergence >= 0 ? r.layers[r.first_divergence].name : "";
+  RenderTree(r, root, open_path, out);
+  return out + "</div>";
 }
 
 }  // namespace
 
-std::string ReportHtml(const Report& r) {
+std::string ReportHtml(const Report& r, bool all_images) {
   std::string out =
       "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>verify report</title>"
-      "<style>body{font-family:sans-serif;margin:20px}table{border-collapse:collapse;font-size:13px}"
-      "td,th{border:1px solid #ccc;padding:2px 6px;text-align:right}td:first-child{text-align:left}"
-      ".fail{background:#fdd}.warn{background:#ffd}figure{display:inline-block;margin:4px}</style>"
+      "<style>body{font-family:sans-serif;margin:20px;max-width:1200px}"
+      "table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px;"
+      "text-align:right}td:first-child{text-align:left}tr.fail{background:#fdd}tr.warn{background:#ffd}"
+      "figure{display:inline-block;margin:4px;text-align:center;font-size:12px}"
+      ".bad{color:#b00}.warn{color:#960}.ok{color:#262}.first{font-weight:bold;background:#fdd}"
+      ".tree details{margin-left:14px}.tree .leaf{margin-left:28px}"
+      "#first-divergence{border:2px solid #d00;padding:8px 12px;background:#fff6f6}"
+      ".health{border:2px solid #c80;padding:6px 12px;background:#fffaf0}</style>"
       "</head><body>\n";
   absl::StrAppend(&out, "<h1>verify ", XmlEscape(r.mode), ": ",
-                  r.passed ? "PASSED" : "<span style=\"color:#d00\">FAILED</span>", "</h1>\n");
+                  r.passed ? "<span class=\"ok\">PASSED</span>" : "<span class=\"bad\">FAILED</span>",
+                  "</h1>\n");
   absl::StrAppend(&out, "<p>reference: <code>", XmlEscape(r.reference), "</code><br>candidate: <code>",
-                  XmlEscape(r.candidate), "</code><br>", XmlEscape(SummaryLine(r)), "</p>\n");
+                  XmlEscape(r.candidate), "</code><br><b>", XmlEscape(SummaryLine(r)), "</b></p>\n");
+  if (!r.health.empty()) {
+    out += "<div class=\"health\" id=\"health\"><b>Health at a glance</b><ul>";
+    for (const std::string& h : r.health) absl::StrAppend(&out, "<li>", XmlEscape(h), "</li>");
+    out += "</ul></div>\n";
+  }
+  // The layers to draw: around the first divergence, or every one that has images.
+  std::set<int> drawn;
+  if (r.first_divergence >= 0) {
+    for (int i = std::max(0, r.first_divergence - 2);
+         i <= std::min<int>(r.layers.size() - 1, r.first_divergence + 2); ++i) {
+      drawn.insert(i);
+    }
+  } else if (!r.layers.empty()) {
+    drawn.insert(static_cast<int>(r.layers.size()) - 1);  // the output, for a look
+  }
   if (r.first_divergence >= 0) {
     const LayerResult& f = r.layers[r.first_divergence];
-    absl::StrAppend(&out, "<p><b>First divergence: ", XmlEscape(f.name), "</b>; last matching layer: ",
-                    r.last_match >= 0 ? XmlEscape(r.layers[r.last_match].name) : "(none)",
-                    "<br>why: ", XmlEscape(f.reason), "<br>hint: ", XmlEscape(f.hint), "</p>\n");
+    absl::StrAppend(&out, "<div id=\"first-divergence\"><h2>First divergence: ", XmlEscape(f.name),
+                    " (", LayerStatusName(f.status), ")</h2><p>last matching layer before it: ",
+                    r.last_match >= 0 ? XmlEscape(r.layers[r.last_match].name) : "(none)");
+    for (const auto& [label, text] : {std::make_pair("inputs", f.inputs),
+                                      std::make_pair("weights", f.weights),
+                                      std::make_pair("why", f.reason),
+                                      std::make_pair("note", f.note),
+                                      std::make_pair("hint", f.hint)}) {
+      if (!text.empty()) absl::StrAppend(&out, "<br>", label, ": ", XmlEscape(text));
+    }
+    if (f.spectral.has_value()) {
+      absl::StrAppend(&out, absl::StrFormat(
+          "<br>audio: spectral convergence %.4g, log-STFT distance %.4g, multi-resolution STFT %.4g",
+          f.spectral->spectral_convergence, f.spectral->log_stft_distance,
+          f.spectral->mr_stft_distance));
+    }
+    out += "</p></div>\n";
   }
-  absl::StrAppend(&out, "<h2>Error per layer</h2>\n", ErrorPlotSvg(r), "\n");
-  out += "<h2>Layers</h2>\n<table><tr><th>layer</th><th>shape</th><th>max abs</th><th>mean abs</th>"
-         "<th>cosine</th><th>SQNR dB</th><th>mismatch</th><th>verdict</th><th>reason / hint</th></tr>\n";
+  absl::StrAppend(&out, "<h2>Error per layer</h2>\n<div id=\"error-plot\">", ErrorPlotSvg(r),
+                  "</div>\n");
+  bool any = false;
+  for (int i = 0; i < static_cast<int>(r.layers.size()); ++i) {
+    const LayerResult& l = r.layers[i];
+    if (!l.image.has_value() && !l.audio.has_value()) continue;
+    if (!all_images && !drawn.count(i)) continue;
+    if (!any) {
+      out += "<h2 id=\"images\">Layers around the first divergence</h2>\n";
+      any = true;
+    }
+    absl::StrAppend(&out, "<div><h3>", XmlEscape(l.name), " (", LayerStatusName(l.status), ")</h3>");
+    if (l.image.has_value()) {
+      const LayerImage& im = *l.image;
+      std::vector<float> diff(im.ref.size());
+      for (size_t k = 0; k < diff.size(); ++k) diff[k] = im.cand[k] - im.ref[k];
+      absl::StrAppend(&out, HeatMapImg(im.ref, im.rows, im.cols, Palette::kGray, "reference"),
+                      HeatMapImg(im.cand, im.rows, im.cols, Palette::kGray, "candidate"),
+                      HeatMapImg(diff, im.rows, im.cols, Palette::kDiverging,
+                                 "candidate - reference"));
+    }
+    if (l.audio.has_value() && l.audio->spec_frames > 0) {
+      const AudioView& a = *l.audio;
+      float lo = INFINITY, hi = -INFINITY;
+      for (const std::vector<float>* v : {&a.ref_spec, &a.cand_spec}) {
+        for (float f : *v) {
+          if (std::isfinite(f)) {
+            lo = std::min(lo, f);
+            hi = std::max(hi, f);
+          }
+        }
+      }
+      lo = std::max(lo, hi - 6.0f);  // 120 dB of range
+      absl::StrAppend(&out, "<div>",
+                      SpectrogramImg(a.ref_spec, a.spec_frames, a.spec_bins, lo, hi,
+                                     "reference log-magnitude spectrogram"),
+                      SpectrogramImg(a.cand_spec, a.spec_frames, a.spec_bins, lo, hi,
+                                     "candidate log-magnitude spectrogram"),
+                      "</div><div>", WaveformSvg(a),
+                      "<br><small>waveform: reference (blue), candidate (red)</small></div>");
+    }
+    out += "</div>\n";
+  }
+  absl::StrAppend(&out, "<h2>Modules</h2>\n", ModuleTree(r), "\n");
+  out += "<details><summary><b>Every layer</b></summary>\n<table><tr><th>layer</th><th>shape</th>"
+         "<th>max abs</th><th>mean abs</th><th>cosine</th><th>SQNR dB</th><th>mismatch</th>"
+         "<th>verdict</th><th>reason / hint / note</th></tr>\n";
   for (const LayerResult& l : r.layers) {
     const char* cls = Bad(l) ? " class=\"fail\"" : (l.status == LayerStatus::kPass ? "" : " class=\"warn\"");
     absl::StrAppend(&out, "<tr", cls, "><td>", XmlEscape(l.name), "</td><td>",
@@ -326,27 +588,10 @@ std::string ReportHtml(const Report& r) {
     }
     absl::StrAppend(&out, "<td>", LayerStatusName(l.status), "</td><td style=\"text-align:left\">",
                     XmlEscape(l.reason), l.hint.empty() ? "" : "<br><i>", XmlEscape(l.hint),
-                    l.hint.empty() ? "" : "</i>", "</td></tr>\n");
+                    l.hint.empty() ? "" : "</i>", l.note.empty() ? "" : "<br><small>",
+                    XmlEscape(l.note), l.note.empty() ? "" : "</small>", "</td></tr>\n");
   }
-  out += "</table>\n";
-  bool any_image = false;
-  for (const LayerResult& l : r.layers) {
-    if (!l.image.has_value()) continue;
-    if (!any_image) out += "<h2>2-D layers: reference / candidate / difference</h2>\n";
-    any_image = true;
-    const LayerImage& im = *l.image;
-    std::vector<float> diff(im.ref.size());
-    for (size_t i = 0; i < diff.size(); ++i) diff[i] = im.cand[i] - im.ref[i];
-    absl::StrAppend(&out, "<div><h3>", XmlEscape(l.name), " (", LayerStatusName(l.status),
-                    ")</h3>");
-    absl::StrAppend(&out, "<figure>", ImageSvg(im.ref, im.rows, im.cols, false),
-                    "<figcaption>reference</figcaption></figure>");
-    absl::StrAppend(&out, "<figure>", ImageSvg(im.cand, im.rows, im.cols, false),
-                    "<figcaption>candidate</figcaption></figure>");
-    absl::StrAppend(&out, "<figure>", ImageSvg(diff, im.rows, im.cols, true),
-                    "<figcaption>candidate - reference</figcaption></figure></div>\n");
-  }
-  out += "</body></html>\n";
+  out += "</table></details>\n</body></html>\n";
   return out;
 }
 
@@ -356,8 +601,8 @@ absl::Status WriteJsonReport(const Report& report, const std::string& path) {
 absl::Status WriteJunitReport(const Report& report, const std::string& path) {
   return WriteText(path, ReportJunit(report));
 }
-absl::Status WriteHtmlReport(const Report& report, const std::string& path) {
-  return WriteText(path, ReportHtml(report));
+absl::Status WriteHtmlReport(const Report& report, const std::string& path, bool all_images) {
+  return WriteText(path, ReportHtml(report, all_images));
 }
 
 }  // namespace verify

@@ -23,14 +23,22 @@
 namespace tp {
 namespace verify {
 
-std::string FormatTerminal(const Report& report, bool color);
+// `all`: every layer; otherwise the rows up to the first divergence and a few after it, long runs
+// of passing rows shown by their ends, and one line for the rest.
+std::string FormatTerminal(const Report& report, bool color, bool all = false);
 std::string ReportJson(const Report& report);
 std::string ReportJunit(const Report& report);
-std::string ReportHtml(const Report& report);
+// Self-contained HTML: health, the first divergence with its inputs and weights, the error-per-
+// layer plot (first divergence marked), heat maps (PNG) and, for audio-like layers, log-magnitude
+// spectrograms and waveform overlays of the layers around the first divergence (every layer with
+// `all_images`), the module tree (collapsible, open down to the first divergence) and every layer
+// in a table.
+std::string ReportHtml(const Report& report, bool all_images = false);
 
 absl::Status WriteJsonReport(const Report& report, const std::string& path);
 absl::Status WriteJunitReport(const Report& report, const std::string& path);
-absl::Status WriteHtmlReport(const Report& report, const std::string& path);
+absl::Status WriteHtmlReport(const Report& report, const std::string& path,
+                             bool all_images = false);
 
 }  // namespace verify
 }  // namespace tp

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 #include <fstream>
+#include <map>
 #include <optional>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "convert/provenance.h"
 #include "formats/registry.h"
 #include "core/cli_flags.h"
@@ -84,6 +86,7 @@ absl::StatusOr<bool> RunVerify(const VerifyOptions& o, std::ostream& out) {
       ASSIGN_OR_RETURN(inputs, LoadDump(o.inputs));
     }
     std::vector<std::string> bind_problems;
+    std::map<std::string, std::vector<std::string>> module_weights;
     if (!o.weights.empty()) {
       if (o.source.empty()) return Usage("--model with --weights needs --source ORIGINAL");
       ASSIGN_OR_RETURN(Checkpoint converted, LoadDump(o.weights));
@@ -99,6 +102,7 @@ absl::StatusOr<bool> RunVerify(const VerifyOptions& o, std::ostream& out) {
                        BindConvertedWeights(model, Dirname(o.model), converted, source, bo));
       out << FormatBindResult(bound, o.verbose);
       bind_problems = BindProblems(bound);
+      module_weights = bound.module_weights;
       if (o.allow_unexercised && !bound.unexercised.empty()) {
         out << "note: " << bound.unexercised.size()
             << " converted tensors not exercised, allowed by --allow-unexercised\n";
@@ -119,6 +123,22 @@ absl::StatusOr<bool> RunVerify(const VerifyOptions& o, std::ostream& out) {
       ASSIGN_OR_RETURN(Report r, DiffModel(*session, inputs, ref, md));
       r.problems = bind_problems;
       if (!bind_problems.empty()) r.passed = false;
+      for (LayerResult& l : r.layers) {
+        std::vector<std::string> ws;
+        auto add = [&](const std::string& module) {
+          auto it = module_weights.find(module);
+          if (it != module_weights.end()) ws.insert(ws.end(), it->second.begin(), it->second.end());
+        };
+        add(l.name);
+        const size_t at = l.note.find("folded with \"");
+        if (at != std::string::npos) {
+          const size_t b = at + 13, e = l.note.find('"', b);
+          add(l.note.substr(b, e - b));
+        }
+        std::sort(ws.begin(), ws.end());
+        ws.erase(std::unique(ws.begin(), ws.end()), ws.end());
+        if (!ws.empty()) l.weights = absl::StrCat("bound from the converted file: ", absl::StrJoin(ws, ", "));
+      }
       report = std::move(r);
     }
     report.reference = o.reference;
@@ -166,10 +186,10 @@ absl::StatusOr<bool> RunVerify(const VerifyOptions& o, std::ostream& out) {
   } else {
     return Usage("choose a mode: --layer-diff or --weights");
   }
-  out << FormatTerminal(report, o.color);
+  out << FormatTerminal(report, o.color, o.all);
   if (!o.json.empty()) RETURN_IF_ERROR(WriteJsonReport(report, o.json));
   if (!o.junit.empty()) RETURN_IF_ERROR(WriteJunitReport(report, o.junit));
-  if (!o.html.empty()) RETURN_IF_ERROR(WriteHtmlReport(report, o.html));
+  if (!o.html.empty()) RETURN_IF_ERROR(WriteHtmlReport(report, o.html, o.html_all_images));
   return report.passed;
 }
 

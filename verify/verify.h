@@ -45,6 +45,9 @@ struct VerifyOptions {
   std::optional<double> min_coverage;      // missing layers excused above this fraction
   bool allow_unexercised = false;          // mode 3: converted tensors the graph does not read
   bool verbose = false;                    // list every bound parameter
+  bool all = false;                        // every layer in the terminal table
+  bool html_all_images = false;            // heat maps for every 2-D layer, not just around the
+                                           // first divergence
 };
 
 // True when every layer passed; an error status for usage (FailedPrecondition) or input errors.

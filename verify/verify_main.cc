@@ -58,6 +58,9 @@ ABSL_FLAG(std::optional<double>, min_coverage, std::nullopt,
 ABSL_FLAG(bool, allow_unexercised, false,
           "model mode with --weights: converted tensors the graph does not read do not fail");
 ABSL_FLAG(bool, verbose, false, "list every bound graph parameter");
+ABSL_FLAG(bool, all, false, "list every layer in the terminal table");
+ABSL_FLAG(bool, html_all_images, false,
+          "HTML: heat maps for every 2-D layer (default: the first divergence and its neighbours)");
 // Weights mode with a schema: the conversion's options (inferred from the file when left out).
 ABSL_FLAG(std::string, select, "", "dotted key of the sub-tree that was converted");
 ABSL_FLAG(std::string, out_type, "", "f32, f16, bf16 or q8_0, as given to convert");
@@ -143,6 +146,8 @@ int main(int argc, char** argv) {
   opts.min_coverage = absl::GetFlag(FLAGS_min_coverage);
   opts.allow_unexercised = absl::GetFlag(FLAGS_allow_unexercised);
   opts.verbose = absl::GetFlag(FLAGS_verbose);
+  opts.all = absl::GetFlag(FLAGS_all);
+  opts.html_all_images = absl::GetFlag(FLAGS_html_all_images);
   opts.model = absl::GetFlag(FLAGS_model);
   opts.inputs = absl::GetFlag(FLAGS_inputs);
   opts.device = absl::GetFlag(FLAGS_device);

@@ -510,6 +510,7 @@ class Binder {
       }
       BoundParameter b;
       b.parameter = target;
+      b.copy = !(g == 0 || all_consumers);
       if (!all_consumers) b.consumers = absl::StrJoin(modules, ", ");
       std::sort(used.begin(), used.end());
       used.erase(std::unique(used.begin(), used.end()), used.end());
@@ -634,7 +635,7 @@ std::string FormatBindResult(const BindResult& r, bool verbose) {
   int by_name = 0, by_content = 0, copies = 0;
   for (const BoundParameter& b : r.bound) {
     (b.how == "name" ? by_name : by_content)++;
-    if (b.parameter.find("::") != std::string::npos) ++copies;
+    if (b.copy) ++copies;
   }
   const int exercised = r.converted_float - static_cast<int>(r.unexercised.size()) -
                         static_cast<int>(r.declared_unused.size());

@@ -51,6 +51,7 @@ struct BoundParameter {
   std::string consumers;             // "" for every consumer, else the consuming module(s)
   std::vector<std::string> converted;  // converted tensors it was made from
   std::string how;                   // "name", "content: ...", "folded BatchNorm ...", ...
+  bool copy = false;                 // a per-consumer copy made for `consumers`
 };
 
 struct Unexercised {
