@@ -150,5 +150,44 @@ absl::StatusOr<onnx::TensorProto> TensorToProto(const Tensor& input, const std::
   return p;
 }
 
+absl::StatusOr<Value> ValueFromSequenceProto(const onnx::SequenceProto& proto,
+                                             absl::string_view source, DType empty_elem_type) {
+  if (proto.elem_type() != onnx::SequenceProto::TENSOR &&
+      proto.elem_type() != onnx::SequenceProto::UNDEFINED) {
+    return absl::UnimplementedError(absl::StrCat(source, ": sequence \"", proto.name(),
+                                                 "\" holds element kind ", proto.elem_type(),
+                                                 "; only sequences of tensors are supported"));
+  }
+  std::vector<Tensor> items;
+  for (const onnx::TensorProto& t : proto.tensor_values()) {
+    ASSIGN_OR_RETURN(Tensor x, TensorFromProto(t, source));
+    if (!items.empty() && x.dtype() != items[0].dtype()) {
+      return absl::InvalidArgumentError(absl::StrCat(source, ": sequence \"", proto.name(),
+                                                     "\" mixes element types"));
+    }
+    items.push_back(std::move(x));
+  }
+  const DType dtype = items.empty() ? empty_elem_type : items[0].dtype();
+  return Value::Sequence(dtype, std::move(items));
+}
+
+absl::StatusOr<Value> ValueFromOptionalProto(const onnx::OptionalProto& proto,
+                                             absl::string_view source) {
+  switch (proto.elem_type()) {
+    case onnx::OptionalProto::UNDEFINED:
+      return Value::None();
+    case onnx::OptionalProto::TENSOR: {
+      ASSIGN_OR_RETURN(Tensor t, TensorFromProto(proto.tensor_value(), source));
+      return Value::FromTensor(std::move(t));
+    }
+    case onnx::OptionalProto::SEQUENCE:
+      return ValueFromSequenceProto(proto.sequence_value(), source);
+    default:
+      return absl::UnimplementedError(absl::StrCat(source, ": optional \"", proto.name(),
+                                                   "\" holds element kind ", proto.elem_type(),
+                                                   "; expected a tensor or a sequence"));
+  }
+}
+
 }  // namespace rt
 }  // namespace tp

@@ -20,6 +20,18 @@ namespace tp {
 namespace rt {
 namespace ref {
 
+// controlflow/if.cc
+absl::Status IfKernel(KernelContext& ctx);
+
+// controlflow/loop.cc
+absl::Status LoopKernel(KernelContext& ctx);
+
+// controlflow/scan.cc
+absl::Status ScanKernel(KernelContext& ctx);
+
+// controlflow/sequence_map.cc
+absl::Status SequenceMapKernel(KernelContext& ctx);
+
 // generator/constant.cc
 absl::Status ConstantKernel(KernelContext& ctx);
 absl::Status ConstantOfShapeKernel(KernelContext& ctx);
@@ -135,6 +147,11 @@ absl::Status AveragePoolKernel(KernelContext& ctx);
 absl::Status GlobalAveragePoolKernel(KernelContext& ctx);
 absl::Status GlobalMaxPoolKernel(KernelContext& ctx);
 
+// optional/optional_ops.cc
+absl::Status OptionalKernel(KernelContext& ctx);
+absl::Status OptionalHasElementKernel(KernelContext& ctx);
+absl::Status OptionalGetElementKernel(KernelContext& ctx);
+
 // quantization/quantize_linear.cc
 absl::Status QuantizeLinearKernel(KernelContext& ctx);
 absl::Status DequantizeLinearKernel(KernelContext& ctx);
@@ -158,6 +175,16 @@ absl::Status ArgMinKernel(KernelContext& ctx);
 absl::Status RnnKernel(KernelContext& ctx);
 absl::Status LstmKernel(KernelContext& ctx);
 absl::Status GruKernel(KernelContext& ctx);
+
+// sequence/sequence_ops.cc
+absl::Status SequenceEmptyKernel(KernelContext& ctx);
+absl::Status SequenceConstructKernel(KernelContext& ctx);
+absl::Status SequenceInsertKernel(KernelContext& ctx);
+absl::Status SequenceAtKernel(KernelContext& ctx);
+absl::Status SequenceEraseKernel(KernelContext& ctx);
+absl::Status SequenceLengthKernel(KernelContext& ctx);
+absl::Status SplitToSequenceKernel(KernelContext& ctx);
+absl::Status ConcatFromSequenceKernel(KernelContext& ctx);
 
 // signal/dft.cc
 absl::Status DftKernel(KernelContext& ctx);

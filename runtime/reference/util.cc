@@ -106,6 +106,75 @@ Tensor SliceAxis(const Tensor& x, int axis, int64_t start, int64_t len) {
   return y;
 }
 
+absl::StatusOr<Tensor> ConcatAlong(const std::vector<Tensor>& parts, int axis) {
+  if (parts.empty()) return absl::InvalidArgumentError("nothing to concatenate");
+  std::vector<Tensor> ins;
+  for (const Tensor& t : parts) {
+    ASSIGN_OR_RETURN(Tensor p, t.Contiguous());
+    ins.push_back(std::move(p));
+  }
+  const int rank = ins[0].rank();
+  if (axis < 0 || axis >= rank) {
+    return absl::InvalidArgumentError(absl::StrCat("axis ", axis, " is out of range for rank ",
+                                                   rank));
+  }
+  Shape out = ins[0].shape();
+  out[axis] = 0;
+  for (size_t k = 0; k < ins.size(); ++k) {
+    const Tensor& t = ins[k];
+    bool ok = t.rank() == rank && t.dtype() == ins[0].dtype();
+    for (int i = 0; ok && i < rank; ++i) ok = i == axis || t.shape()[i] == ins[0].shape()[i];
+    if (!ok) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "input ", k, " (", DTypeName(t.dtype()), " ", ShapeToString(t.shape()),
+          ") does not match input 0 (", DTypeName(ins[0].dtype()), " ",
+          ShapeToString(ins[0].shape()), ") outside axis ", axis));
+    }
+    out[axis] += t.shape()[axis];
+  }
+  RETURN_IF_ERROR(CheckOutputShape(out));
+  Tensor y = Tensor::Zeros(ins[0].dtype(), out);
+  const int es = ElementSize(y.dtype());
+  int64_t outer = 1;
+  for (int i = 0; i < axis; ++i) outer *= out[i];
+  int64_t inner = 1;
+  for (int i = axis + 1; i < rank; ++i) inner *= out[i];
+  const int64_t out_row = out[axis] * inner * es;
+  int64_t col = 0;
+  for (const Tensor& t : ins) {
+    const int64_t row = t.shape()[axis] * inner * es;
+    for (int64_t o = 0; o < outer; ++o) {
+      if (row > 0) std::memcpy(y.mutable_data() + o * out_row + col, t.data() + o * row, row);
+    }
+    col += row;
+  }
+  return y;
+}
+
+absl::StatusOr<Tensor> StackAlong(const std::vector<Tensor>& parts, int axis) {
+  if (parts.empty()) return absl::InvalidArgumentError("nothing to stack");
+  const Shape& s = parts[0].shape();
+  if (axis < 0 || axis > static_cast<int>(s.size())) {
+    return absl::InvalidArgumentError(absl::StrCat("axis ", axis, " is out of range for rank ",
+                                                   s.size() + 1));
+  }
+  std::vector<Tensor> expanded;
+  for (size_t k = 0; k < parts.size(); ++k) {
+    if (parts[k].shape() != s || parts[k].dtype() != parts[0].dtype()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "element ", k, " is ", DTypeName(parts[k].dtype()), " ",
+          ShapeToString(parts[k].shape()), ", element 0 ", DTypeName(parts[0].dtype()), " ",
+          ShapeToString(s), "; stacking needs one dtype and shape"));
+    }
+    Shape e = s;
+    e.insert(e.begin() + axis, 1);
+    ASSIGN_OR_RETURN(Tensor p, parts[k].Contiguous());
+    ASSIGN_OR_RETURN(Tensor r, p.Reshaped(e));
+    expanded.push_back(std::move(r));
+  }
+  return ConcatAlong(expanded, axis);
+}
+
 Tensor GatherFlat(const Tensor& x, const Shape& out, const std::vector<int64_t>& index) {
   Tensor y = Tensor::Zeros(x.dtype(), out);
   const int es = ElementSize(x.dtype());

@@ -50,6 +50,13 @@ void StridedCopy(const uint8_t* in, int64_t base, const std::vector<int64_t>& in
 // Copies the slab [start, start + len) of packed x along axis.
 Tensor SliceAxis(const Tensor& x, int axis, int64_t start, int64_t len);
 
+// `parts` (same dtype and rank, equal dims outside `axis`) joined along `axis` (in [0, rank)).
+// InvalidArgument naming the first mismatching part otherwise.
+absl::StatusOr<Tensor> ConcatAlong(const std::vector<Tensor>& parts, int axis);
+
+// `parts` (same dtype and shape) stacked along a new dim at `axis` (in [0, rank]).
+absl::StatusOr<Tensor> StackAlong(const std::vector<Tensor>& parts, int axis);
+
 // out[k] = x[index[k]] for a precomputed index map (x packed).
 Tensor GatherFlat(const Tensor& x, const Shape& out, const std::vector<int64_t>& index);
 

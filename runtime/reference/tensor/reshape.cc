@@ -14,7 +14,13 @@ namespace tp {
 namespace rt {
 namespace ref {
 
+// Tensors, sequences and optionals (opsets 14 and 16) alike.
 absl::Status IdentityKernel(KernelContext& ctx) {
+  const Value* v = ctx.InputValue(0);
+  if (v != nullptr && !v->is_tensor()) {
+    ctx.SetOutputValue(0, *v);
+    return absl::OkStatus();
+  }
   ASSIGN_OR_RETURN(const Tensor* x, ctx.Input(0));
   return SetPacked(ctx, 0, *x);
 }
