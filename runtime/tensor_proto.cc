@@ -102,8 +102,19 @@ absl::StatusOr<Tensor> TensorFromProto(const onnx::TensorProto& p, absl::string_
       if (p.int64_data_size() != n) return CountMismatch(p, source, "int64_data", p.int64_data_size(), n);
       for (int64_t i = 0; i < n; ++i) t.mutable_data_as<int64_t>()[i] = p.int64_data(i);
       break;
+    case DType::kU32:
+      if (p.uint64_data_size() != n) return CountMismatch(p, source, "uint64_data", p.uint64_data_size(), n);
+      for (int64_t i = 0; i < n; ++i) {
+        t.mutable_data_as<uint32_t>()[i] = static_cast<uint32_t>(p.uint64_data(i));
+      }
+      break;
+    case DType::kU64:
+      if (p.uint64_data_size() != n) return CountMismatch(p, source, "uint64_data", p.uint64_data_size(), n);
+      for (int64_t i = 0; i < n; ++i) t.mutable_data_as<uint64_t>()[i] = p.uint64_data(i);
+      break;
     default: {
-      // int32_data carries int32, int16, int8, uint8, bool, and the bits of float16/bfloat16.
+      // int32_data carries int32, int16, int8, uint16, uint8, bool, and the bits of
+      // float16/bfloat16.
       if (p.int32_data_size() != n) return CountMismatch(p, source, "int32_data", p.int32_data_size(), n);
       for (int64_t i = 0; i < n; ++i) {
         const int32_t v = p.int32_data(i);
@@ -112,6 +123,7 @@ absl::StatusOr<Tensor> TensorFromProto(const onnx::TensorProto& p, absl::string_
           case DType::kI16: t.mutable_data_as<int16_t>()[i] = static_cast<int16_t>(v); break;
           case DType::kI8: t.mutable_data_as<int8_t>()[i] = static_cast<int8_t>(v); break;
           case DType::kU8: t.mutable_data()[i] = static_cast<uint8_t>(v); break;
+          case DType::kU16: t.mutable_data_as<uint16_t>()[i] = static_cast<uint16_t>(v); break;
           case DType::kBool: t.mutable_data()[i] = v != 0; break;
           case DType::kF16:
           case DType::kBF16: t.mutable_data_as<uint16_t>()[i] = static_cast<uint16_t>(v); break;

@@ -28,6 +28,8 @@ absl::Status Unsupported(const KernelContext& ctx, DType t) {
 // Per-element functions of a variadic op: `fd` folds floating inputs, `fi` integer ones.
 using D2 = std::function<double(double, double)>;
 using I2 = std::function<int64_t(int64_t, int64_t)>;
+// For u64, where signed and unsigned arithmetic differ (divide, modulo, min, max).
+using U2 = std::function<uint64_t(uint64_t, uint64_t)>;
 
 // f32 x f32 -> f32 with broadcasting, walking both inputs' offsets incrementally; the
 // arithmetic is the same as the generic path (double per element, one rounding).
@@ -81,7 +83,8 @@ absl::Status BinaryF32(KernelContext& ctx, const D2& fd, const Tensor& a, const 
 }
 
 // Variadic broadcasting op over all inputs; `mean` divides the floating sum by the count.
-absl::Status BroadcastFold(KernelContext& ctx, const D2& fd, const I2& fi, bool mean = false) {
+absl::Status BroadcastFold(KernelContext& ctx, const D2& fd, const I2& fi, bool mean = false,
+                           const U2& fu = nullptr) {
   std::vector<const Tensor*> ins;
   std::vector<Shape> shapes;
   for (int i = 0; i < ctx.num_inputs(); ++i) {
@@ -147,7 +150,16 @@ absl::Status BroadcastFold(KernelContext& ctx, const D2& fd, const I2& fi, bool 
   for (size_t k = 0; k < ins.size(); ++k) {
     ASSIGN_OR_RETURN(std::vector<int64_t> v, ReadAs<int64_t>(*ins[k]));
     std::vector<int64_t> idx = BroadcastIndex(ins[k]->shape(), out);
-    for (int64_t j = 0; j < n; ++j) acc[j] = k == 0 ? v[idx[j]] : fi(acc[j], v[idx[j]]);
+    for (int64_t j = 0; j < n; ++j) {
+      if (k == 0) {
+        acc[j] = v[idx[j]];
+      } else if (dtype == DType::kU64 && fu) {
+        acc[j] = static_cast<int64_t>(
+            fu(static_cast<uint64_t>(acc[j]), static_cast<uint64_t>(v[idx[j]])));
+      } else {
+        acc[j] = fi(acc[j], v[idx[j]]);
+      }
+    }
   }
   if (mean) for (int64_t& a : acc) a /= static_cast<int64_t>(ins.size());
   ASSIGN_OR_RETURN(Tensor y, WriteAs<int64_t>(dtype, out, acc));
@@ -171,8 +183,9 @@ double PyFMod(double a, double b) {
 // Comparisons and logic produce bool.
 using Cmp = std::function<bool(double, double)>;
 using ICmp = std::function<bool(int64_t, int64_t)>;
+using UCmp = std::function<bool(uint64_t, uint64_t)>;
 
-absl::Status Compare(KernelContext& ctx, const Cmp& fd, const ICmp& fi) {
+absl::Status Compare(KernelContext& ctx, const Cmp& fd, const ICmp& fi, const UCmp& fu = nullptr) {
   ASSIGN_OR_RETURN(const Tensor* a, ctx.Input(0));
   ASSIGN_OR_RETURN(const Tensor* b, ctx.Input(1));
   absl::StatusOr<Shape> out_or = BroadcastShapes({a->shape(), b->shape()});
@@ -188,7 +201,11 @@ absl::Status Compare(KernelContext& ctx, const Cmp& fd, const ICmp& fi) {
   } else {
     ASSIGN_OR_RETURN(std::vector<int64_t> va, ReadAs<int64_t>(*a));
     ASSIGN_OR_RETURN(std::vector<int64_t> vb, ReadAs<int64_t>(*b));
-    for (size_t k = 0; k < ia.size(); ++k) p[k] = fi(va[ia[k]], vb[ib[k]]);
+    const bool unsigned64 = fu && a->dtype() == DType::kU64 && b->dtype() == DType::kU64;
+    for (size_t k = 0; k < ia.size(); ++k) {
+      p[k] = unsigned64 ? fu(static_cast<uint64_t>(va[ia[k]]), static_cast<uint64_t>(vb[ib[k]]))
+                        : fi(va[ia[k]], vb[ib[k]]);
+    }
   }
   ctx.SetOutput(0, std::move(y));
   return absl::OkStatus();
@@ -217,13 +234,16 @@ absl::Status MulKernel(KernelContext& ctx) {
 // Integer division truncates toward zero (C, ONNX Runtime); by zero gives 0 instead of a trap.
 absl::Status DivKernel(KernelContext& ctx) {
   return BroadcastFold(ctx, [](double a, double b) { return a / b; },
-                       [](int64_t a, int64_t b) -> int64_t { return b == 0 ? 0 : a / b; });
+                       [](int64_t a, int64_t b) -> int64_t { return b == 0 ? 0 : a / b; }, false,
+                       [](uint64_t a, uint64_t b) -> uint64_t { return b == 0 ? 0 : a / b; });
 }
 absl::Status MaxKernel(KernelContext& ctx) {
-  return BroadcastFold(ctx, MaxD, [](int64_t a, int64_t b) { return std::max(a, b); });
+  return BroadcastFold(ctx, MaxD, [](int64_t a, int64_t b) { return std::max(a, b); }, false,
+                       [](uint64_t a, uint64_t b) { return std::max(a, b); });
 }
 absl::Status MinKernel(KernelContext& ctx) {
-  return BroadcastFold(ctx, MinD, [](int64_t a, int64_t b) { return std::min(a, b); });
+  return BroadcastFold(ctx, MinD, [](int64_t a, int64_t b) { return std::min(a, b); }, false,
+                       [](uint64_t a, uint64_t b) { return std::min(a, b); });
 }
 absl::Status SumKernel(KernelContext& ctx) {
   return BroadcastFold(ctx, [](double a, double b) { return a + b; },
@@ -241,7 +261,8 @@ absl::Status ModKernel(KernelContext& ctx) {
       [fmod](int64_t a, int64_t b) -> int64_t {
         if (b == 0) return 0;
         return fmod ? a % b : PyMod(a, b);
-      });
+      },
+      false, [](uint64_t a, uint64_t b) -> uint64_t { return b == 0 ? 0 : a % b; });
 }
 
 // Pow: the result has the base's type; the exponent may have another type.
@@ -281,19 +302,23 @@ absl::Status EqualKernel(KernelContext& ctx) {
 }
 absl::Status LessKernel(KernelContext& ctx) {
   return Compare(ctx, [](double a, double b) { return a < b; },
-                 [](int64_t a, int64_t b) { return a < b; });
+                 [](int64_t a, int64_t b) { return a < b; },
+                 [](uint64_t a, uint64_t b) { return a < b; });
 }
 absl::Status GreaterKernel(KernelContext& ctx) {
   return Compare(ctx, [](double a, double b) { return a > b; },
-                 [](int64_t a, int64_t b) { return a > b; });
+                 [](int64_t a, int64_t b) { return a > b; },
+                 [](uint64_t a, uint64_t b) { return a > b; });
 }
 absl::Status LessOrEqualKernel(KernelContext& ctx) {
   return Compare(ctx, [](double a, double b) { return a <= b; },
-                 [](int64_t a, int64_t b) { return a <= b; });
+                 [](int64_t a, int64_t b) { return a <= b; },
+                 [](uint64_t a, uint64_t b) { return a <= b; });
 }
 absl::Status GreaterOrEqualKernel(KernelContext& ctx) {
   return Compare(ctx, [](double a, double b) { return a >= b; },
-                 [](int64_t a, int64_t b) { return a >= b; });
+                 [](int64_t a, int64_t b) { return a >= b; },
+                 [](uint64_t a, uint64_t b) { return a >= b; });
 }
 absl::Status AndKernel(KernelContext& ctx) {
   return Compare(ctx, [](double a, double b) { return a != 0 && b != 0; },
@@ -308,13 +333,21 @@ absl::Status XorKernel(KernelContext& ctx) {
                  [](int64_t a, int64_t b) { return (a != 0) != (b != 0); });
 }
 
+// Unsigned types only (the spec's); a shift by the type's width or more gives 0.
 absl::Status BitShiftKernel(KernelContext& ctx) {
   ASSIGN_OR_RETURN(const Tensor* a, ctx.Input(0));
   ASSIGN_OR_RETURN(const Tensor* b, ctx.Input(1));
-  if (a->dtype() != DType::kU8) {
+  const DType t = a->dtype();
+  if (t != DType::kU8 && t != DType::kU16 && t != DType::kU32 && t != DType::kU64) {
     return ctx.Error(absl::StatusCode::kUnimplemented,
-                     absl::StrCat("element type ", DTypeName(a->dtype()), "; only u8 is supported"));
+                     absl::StrCat("element type ", DTypeName(t), "; expected u8, u16, u32 or u64"));
   }
+  if (b->dtype() != t) {
+    return ctx.Invalid(absl::StrCat("Y is ", DTypeName(b->dtype()), ", X ", DTypeName(t),
+                                    "; expected one type"));
+  }
+  const int bits = 8 * ElementSize(t);
+  const uint64_t mask = bits == 64 ? ~uint64_t{0} : (uint64_t{1} << bits) - 1;
   const bool left = ctx.GetString("direction", "") == "LEFT";
   absl::StatusOr<Shape> out = BroadcastShapes({a->shape(), b->shape()});
   RETURN_IF_ERROR(ctx.Annotate(out.status()));
@@ -323,11 +356,12 @@ absl::Status BitShiftKernel(KernelContext& ctx) {
   std::vector<int64_t> ia = BroadcastIndex(a->shape(), *out), ib = BroadcastIndex(b->shape(), *out);
   std::vector<int64_t> y(ia.size());
   for (size_t k = 0; k < y.size(); ++k) {
-    const int64_t s = vb[ib[k]];
-    y[k] = s >= 8 ? 0 : ((left ? va[ia[k]] << s : va[ia[k]] >> s) & 0xff);
+    const uint64_t x = static_cast<uint64_t>(va[ia[k]]), s = static_cast<uint64_t>(vb[ib[k]]);
+    y[k] = static_cast<int64_t>(s >= static_cast<uint64_t>(bits) ? 0
+                                                                   : ((left ? x << s : x >> s) & mask));
   }
-  ASSIGN_OR_RETURN(Tensor t, WriteAs<int64_t>(DType::kU8, *out, y));
-  ctx.SetOutput(0, std::move(t));
+  ASSIGN_OR_RETURN(Tensor r, WriteAs<int64_t>(t, *out, y));
+  ctx.SetOutput(0, std::move(r));
   return absl::OkStatus();
 }
 
