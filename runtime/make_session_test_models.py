@@ -57,16 +57,16 @@ bundle = helper.make_graph([], "expected", [], [],
 with open(os.path.join(out, "mlp_expected.pb"), "wb") as f:
     f.write(bundle.SerializeToString())
 
-# Two nodes without kernels: Det (default domain) and a custom-domain op.
+# Two nodes without kernels: Bernoulli (default domain; random outputs) and a custom-domain op.
 unsupported = helper.make_model(
     helper.make_graph(
-        [helper.make_node("Det", ["m"], ["d"], name="det_node"),
+        [helper.make_node("Bernoulli", ["m"], ["d"], name="bernoulli_node"),
          helper.make_node("Relu", ["d"], ["r"], name="relu_node"),
          helper.make_node("FancyOp", ["r"], ["f"], name="fancy_node", domain="com.example")],
         "unsupported",
         [helper.make_tensor_value_info("m", TensorProto.FLOAT, [3, 3])],
-        [helper.make_tensor_value_info("f", TensorProto.FLOAT, [])]),
-    opset_imports=[helper.make_opsetid("", 13), helper.make_opsetid("com.example", 1)])
+        [helper.make_tensor_value_info("f", TensorProto.FLOAT, [3, 3])]),
+    opset_imports=[helper.make_opsetid("", 15), helper.make_opsetid("com.example", 1)])
 onnx.save(unsupported, os.path.join(out, "unsupported.onnx"))
 
 # The checker rejects this: a node reads a value nothing defines.

@@ -64,6 +64,9 @@ absl::Status WhereKernel(KernelContext& ctx);
 // math/cumsum.cc
 absl::Status CumSumKernel(KernelContext& ctx);
 
+// math/det.cc
+absl::Status DetKernel(KernelContext& ctx);
+
 // math/einsum.cc
 absl::Status EinsumKernel(KernelContext& ctx);
 
@@ -140,17 +143,41 @@ absl::Status InstanceNormalizationKernel(KernelContext& ctx);
 absl::Status BatchNormalizationKernel(KernelContext& ctx);
 absl::Status LrnKernel(KernelContext& ctx);
 absl::Status MeanVarianceNormalizationKernel(KernelContext& ctx);
+absl::Status LpNormalizationKernel(KernelContext& ctx);
 
 // nn/pool.cc
+absl::Status MaxUnpoolKernel(KernelContext& ctx);
 absl::Status MaxPoolKernel(KernelContext& ctx);
 absl::Status AveragePoolKernel(KernelContext& ctx);
+absl::Status LpPoolKernel(KernelContext& ctx);
 absl::Status GlobalAveragePoolKernel(KernelContext& ctx);
 absl::Status GlobalMaxPoolKernel(KernelContext& ctx);
+absl::Status GlobalLpPoolKernel(KernelContext& ctx);
+
+// nn/tfidf_vectorizer.cc
+absl::Status TfIdfVectorizerKernel(KernelContext& ctx);
+
+// object_detection/non_max_suppression.cc
+absl::Status NonMaxSuppressionKernel(KernelContext& ctx);
+
+// object_detection/roi_align.cc
+absl::Status RoiAlignKernel(KernelContext& ctx);
+
+// object_detection/roi_pool.cc
+absl::Status MaxRoiPoolKernel(KernelContext& ctx);
 
 // optional/optional_ops.cc
 absl::Status OptionalKernel(KernelContext& ctx);
 absl::Status OptionalHasElementKernel(KernelContext& ctx);
 absl::Status OptionalGetElementKernel(KernelContext& ctx);
+
+// quantization/conv_integer.cc
+absl::Status ConvIntegerKernel(KernelContext& ctx);
+absl::Status QLinearConvKernel(KernelContext& ctx);
+
+// quantization/matmul_integer.cc
+absl::Status MatMulIntegerKernel(KernelContext& ctx);
+absl::Status QLinearMatMulKernel(KernelContext& ctx);
 
 // quantization/quantize_linear.cc
 absl::Status QuantizeLinearKernel(KernelContext& ctx);
@@ -190,6 +217,9 @@ absl::Status ConcatFromSequenceKernel(KernelContext& ctx);
 absl::Status DftKernel(KernelContext& ctx);
 absl::Status StftKernel(KernelContext& ctx);
 
+// signal/mel_weight_matrix.cc
+absl::Status MelWeightMatrixKernel(KernelContext& ctx);
+
 // signal/window_functions.cc
 absl::Status HannWindowKernel(KernelContext& ctx);
 absl::Status HammingWindowKernel(KernelContext& ctx);
@@ -215,6 +245,9 @@ absl::Status TileKernel(KernelContext& ctx);
 absl::Status GatherKernel(KernelContext& ctx);
 absl::Status GatherElementsKernel(KernelContext& ctx);
 absl::Status GatherNDKernel(KernelContext& ctx);
+
+// tensor/grid_sample.cc
+absl::Status GridSampleKernel(KernelContext& ctx);
 
 // tensor/onehot.cc
 absl::Status OneHotKernel(KernelContext& ctx);
@@ -254,6 +287,9 @@ absl::Status TransposeKernel(KernelContext& ctx);
 
 // tensor/trilu.cc
 absl::Status TriluKernel(KernelContext& ctx);
+
+// tensor/unique.cc
+absl::Status UniqueKernel(KernelContext& ctx);
 
 }  // namespace ref
 }  // namespace rt

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "runtime/reference/kernels.h"
+#include "runtime/reference/util.h"
 #include "runtime/tensor_util.h"
 
 namespace tp {
@@ -247,6 +248,38 @@ absl::Status MeanVarianceNormalizationKernel(KernelContext& ctx) {
     const double m = sum[map[k]] / cnt[map[k]];
     const double var = sq[map[k]] / cnt[map[k]] - m * m;
     v[k] = (v[k] - m) / (std::sqrt(std::max(var, 0.0)) + 1e-9);
+  }
+  ASSIGN_OR_RETURN(Tensor y, WriteAs<double>(x->dtype(), x->shape(), v));
+  ctx.SetOutput(0, std::move(y));
+  return absl::OkStatus();
+}
+
+// x / ||x||_p along `axis` (p 1 or 2; a zero norm gives 0).
+absl::Status LpNormalizationKernel(KernelContext& ctx) {
+  ASSIGN_OR_RETURN(const Tensor* x, ctx.Input(0));
+  RETURN_IF_ERROR(CheckFloatInput(ctx, *x, "input"));
+  const int64_t p = ctx.GetInt("p", 2);
+  if (p != 1 && p != 2) return ctx.Invalid(absl::StrCat("attribute 'p' = ", p, ", expected 1 or 2"));
+  absl::StatusOr<int> axis = NormalizeAxis(ctx.GetInt("axis", -1), x->rank());
+  RETURN_IF_ERROR(ctx.Annotate(axis.status()));
+  int64_t outer = 1, inner = 1;
+  const int64_t n = x->shape()[*axis];
+  for (int i = 0; i < *axis; ++i) outer *= x->shape()[i];
+  for (int i = *axis + 1; i < x->rank(); ++i) inner *= x->shape()[i];
+  ASSIGN_OR_RETURN(std::vector<double> v, ReadAs<double>(*x));
+  for (int64_t o = 0; o < outer; ++o) {
+    for (int64_t in = 0; in < inner; ++in) {
+      double norm = 0;
+      for (int64_t j = 0; j < n; ++j) {
+        const double e = v[(o * n + j) * inner + in];
+        norm += p == 1 ? std::fabs(e) : e * e;
+      }
+      if (p == 2) norm = std::sqrt(norm);
+      for (int64_t j = 0; j < n; ++j) {
+        double& e = v[(o * n + j) * inner + in];
+        e = norm == 0 ? 0.0 : e / norm;
+      }
+    }
   }
   ASSIGN_OR_RETURN(Tensor y, WriteAs<double>(x->dtype(), x->shape(), v));
   ctx.SetOutput(0, std::move(y));
