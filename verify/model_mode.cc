@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "core/status_macros.h"
+#include "verify/subgraph_modules.h"
 
 namespace tp {
 namespace verify {
@@ -209,20 +210,31 @@ absl::StatusOr<std::map<std::string, Tensor>> FeedInputs(const rt::Session& sess
 
 absl::StatusOr<Report> DiffModel(const rt::Session& session, const Checkpoint& inputs,
                                  const Checkpoint& reference, const ModelDiffOptions& options) {
-  const std::vector<std::string> matched = MatchReferenceEntries(session, reference);
+  std::vector<std::string> matched = MatchReferenceEntries(session, reference);
   std::set<std::string> wanted;
   for (const std::string& v : matched) {
     if (!v.empty()) wanted.insert(v);
   }
+  // Modules inside Loop / Scan bodies and If branches: their calls are known after a run.
+  std::set<std::string> ref_names;
+  for (const NamedTensor& t : reference.tensors) ref_names.insert(t.name);
+  SubgraphModules sub = SubgraphModules::Find(
+      session, [&](const std::string& n) { return ref_names.count(n) > 0; });
   ASSIGN_OR_RETURN(auto feed, FeedInputs(session, inputs, reference));
 
   auto run = [&](const std::map<std::string, Tensor>& overrides)
       -> absl::StatusOr<std::map<std::string, Tensor>> {
     std::map<std::string, Tensor> captured;
+    sub.ClearRecorded();
     rt::RunOptions ro;
     ro.overrides = overrides;
     ro.capture = [&](const onnx::NodeProto&, const std::string& name, const Tensor& t) {
-      if (wanted.count(name)) captured[name] = t;
+      if (wanted.count(name)) {
+        captured[name] = t;
+      } else if (sub.Wants(name)) {
+        sub.Record(name);
+        captured[name] = t;
+      }
     };
     RETURN_IF_ERROR(session.Run(feed, ro).status());
     for (const auto& [name, t] : feed) {
@@ -231,6 +243,13 @@ absl::StatusOr<Report> DiffModel(const rt::Session& session, const Checkpoint& i
     return captured;
   };
   ASSIGN_OR_RETURN(auto captured, run({}));
+  if (!sub.empty()) {
+    const std::map<std::string, std::string> paths = sub.EntryPaths();
+    for (size_t i = 0; i < matched.size(); ++i) {
+      auto it = paths.find(reference.tensors[i].name);
+      if (matched[i].empty() && it != paths.end()) matched[i] = it->second;
+    }
+  }
 
   std::set<std::string> overridden;
   if (options.isolate) {
