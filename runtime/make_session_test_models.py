@@ -57,15 +57,18 @@ bundle = helper.make_graph([], "expected", [], [],
 with open(os.path.join(out, "mlp_expected.pb"), "wb") as f:
     f.write(bundle.SerializeToString())
 
-# Two nodes without kernels: Bernoulli (default domain; random outputs) and a custom-domain op.
+# Two nodes without kernels: StringNormalizer (default domain; string tensors) and a
+# custom-domain op.
 unsupported = helper.make_model(
     helper.make_graph(
-        [helper.make_node("Bernoulli", ["m"], ["d"], name="bernoulli_node"),
-         helper.make_node("Relu", ["d"], ["r"], name="relu_node"),
+        [helper.make_node("StringNormalizer", ["m"], ["d"], name="strnorm_node"),
+         helper.make_node("Relu", ["x"], ["r"], name="relu_node"),
          helper.make_node("FancyOp", ["r"], ["f"], name="fancy_node", domain="com.example")],
         "unsupported",
-        [helper.make_tensor_value_info("m", TensorProto.FLOAT, [3, 3])],
-        [helper.make_tensor_value_info("f", TensorProto.FLOAT, [3, 3])]),
+        [helper.make_tensor_value_info("m", TensorProto.STRING, [3]),
+         helper.make_tensor_value_info("x", TensorProto.FLOAT, [3, 3])],
+        [helper.make_tensor_value_info("d", TensorProto.STRING, [3]),
+         helper.make_tensor_value_info("f", TensorProto.FLOAT, [3, 3])]),
     opset_imports=[helper.make_opsetid("", 15), helper.make_opsetid("com.example", 1)])
 onnx.save(unsupported, os.path.join(out, "unsupported.onnx"))
 
@@ -169,24 +172,24 @@ optional = helper.make_model(
 onnx.checker.check_model(optional)
 onnx.save(optional, os.path.join(out, "optional.onnx"))
 
-# unsupported_in_loop.onnx: a node without a kernel inside a Loop body is listed with its path
-# before anything runs, together with a top-level one.
+# unsupported_in_loop.onnx: a node without a kernel (strings) inside a Loop body is listed with
+# its path before anything runs, together with a top-level one.
 bad_body = helper.make_graph(
-    [helper.make_node("Bernoulli", ["p_in"], ["p_out"], name="coin"),
+    [helper.make_node("StringNormalizer", ["p_in"], ["p_out"], name="words"),
      helper.make_node("Identity", ["c_in"], ["c_out"], name="keep")],
     "bad_body",
     [helper.make_tensor_value_info("it", TensorProto.INT64, []),
      helper.make_tensor_value_info("c_in", TensorProto.BOOL, []),
-     helper.make_tensor_value_info("p_in", TensorProto.FLOAT, [2])],
+     helper.make_tensor_value_info("p_in", TensorProto.STRING, [2])],
     [helper.make_tensor_value_info("c_out", TensorProto.BOOL, []),
-     helper.make_tensor_value_info("p_out", TensorProto.FLOAT, [2])])
+     helper.make_tensor_value_info("p_out", TensorProto.STRING, [2])])
 unsupported_loop = helper.make_model(
     helper.make_graph(
         [helper.make_node("Loop", ["n", "", "p"], ["q"], name="outer_loop", body=bad_body),
          helper.make_node("FancyOp", ["q"], ["r"], name="fancy", domain="com.example")],
         "unsupported_loop",
         [helper.make_tensor_value_info("n", TensorProto.INT64, []),
-         helper.make_tensor_value_info("p", TensorProto.FLOAT, [2])],
-        [helper.make_tensor_value_info("r", TensorProto.FLOAT, [2])]),
+         helper.make_tensor_value_info("p", TensorProto.STRING, [2])],
+        [helper.make_tensor_value_info("r", TensorProto.STRING, [2])]),
     opset_imports=[helper.make_opsetid("", 16), helper.make_opsetid("com.example", 1)])
 onnx.save(unsupported_loop, os.path.join(out, "unsupported_in_loop.onnx"))

@@ -37,6 +37,15 @@ struct Exclusion {
 const std::map<std::string, Exclusion>& Exclusions() {
   static const auto* m = new std::map<std::string, Exclusion>{
       {"node/test_training_dropout", {kSkipRandom, "expected values come from NumPy's random mask"}},
+      {"node/test_bernoulli", {kSkipRandom, "expected values come from NumPy's generator"}},
+      {"node/test_bernoulli_double", {kSkipRandom, "expected values come from NumPy's generator"}},
+      {"node/test_bernoulli_expanded",
+       {kSkipRandom, "expected values come from NumPy's generator"}},
+      {"node/test_bernoulli_double_expanded",
+       {kSkipRandom, "expected values come from NumPy's generator"}},
+      {"node/test_bernoulli_seed", {kSkipRandom, "expected values come from NumPy's generator"}},
+      {"node/test_bernoulli_seed_expanded",
+       {kSkipRandom, "expected values come from NumPy's generator"}},
       {"node/test_training_dropout_default",
        {kSkipRandom, "expected values come from NumPy's random mask"}},
       {"node/test_training_dropout_default_mask",

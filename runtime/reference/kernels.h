@@ -38,6 +38,14 @@ absl::Status ConstantOfShapeKernel(KernelContext& ctx);
 absl::Status RangeKernel(KernelContext& ctx);
 absl::Status EyeLikeKernel(KernelContext& ctx);
 
+// generator/random.cc
+absl::Status RandomNormalKernel(KernelContext& ctx);
+absl::Status RandomUniformKernel(KernelContext& ctx);
+absl::Status RandomNormalLikeKernel(KernelContext& ctx);
+absl::Status RandomUniformLikeKernel(KernelContext& ctx);
+absl::Status BernoulliKernel(KernelContext& ctx);
+absl::Status MultinomialKernel(KernelContext& ctx);
+
 // math/binary.cc
 absl::Status AddKernel(KernelContext& ctx);
 absl::Status SubKernel(KernelContext& ctx);
