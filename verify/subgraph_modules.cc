@@ -99,8 +99,7 @@ SubgraphModules SubgraphModules::Find(const rt::Session& session,
   return out;
 }
 
-const std::vector<std::string>* SubgraphModules::ModulesOf(
-    const std::string& captured_name) const {
+const std::vector<std::string>* SubgraphModules::ModulesOf(const std::string& captured_name) const {
   // A capture path ends with "/" + the value's own name.
   for (const auto& [value, modules] : modules_of_value_) {
     if (captured_name.size() > value.size() && absl::EndsWith(captured_name, value) &&

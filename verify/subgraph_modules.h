@@ -48,7 +48,7 @@ class SubgraphModules {
   const std::vector<std::string>* ModulesOf(const std::string& captured_name) const;
 
   std::map<std::string, std::vector<std::string>> modules_of_value_;  // subgraph value -> modules
-  std::map<std::string, int> top_level_calls_;           // module -> calls matched at top level
+  std::map<std::string, int> top_level_calls_;  // module -> calls matched at top level
   std::vector<std::string> recorded_;
 };
 
