@@ -15,8 +15,7 @@ std::string PathName(const onnx::NodeProto& node) {
 
 // `s` from a kernel of `node` run at `path`: labelled with the node (unless a nested node
 // already labelled it), the label carrying the path.
-absl::Status Labelled(const absl::Status& s, const onnx::NodeProto& node,
-                      const std::string& path) {
+absl::Status Labelled(const absl::Status& s, const onnx::NodeProto& node, const std::string& path) {
   std::string msg(s.message());
   if (!absl::StartsWith(msg, "node '")) msg = absl::StrCat(NodeLabel(node), ": ", msg);
   if (!path.empty() && absl::StartsWith(msg, absl::StrCat("node '", node.name(), "'"))) {
@@ -53,8 +52,7 @@ const Value* Executor::Lookup(const Frame& frame, const std::string& name) const
   return nullptr;
 }
 
-void Executor::Capture(const onnx::NodeProto& node, const std::string& name,
-                       const Value& v) const {
+void Executor::Capture(const onnx::NodeProto& node, const std::string& name, const Value& v) const {
   auto report = [&](const std::string& n, const Tensor& t) {
     if (config_.capture_pattern == nullptr || RE2::PartialMatch(n, *config_.capture_pattern)) {
       (*config_.capture)(node, n, t);
@@ -82,8 +80,8 @@ absl::Status Executor::RunPlan(const GraphPlan& plan, Frame* frame) {
       }
       const Value* v = Lookup(*frame, in);
       if (v == nullptr) {
-        return absl::InternalError(absl::StrCat(NodeLabel(node), ": input \"", in,
-                                                "\" is not available"));
+        return absl::InternalError(
+            absl::StrCat(NodeLabel(node), ": input \"", in, "\" is not available"));
       }
       ins.push_back(v);
     }
@@ -152,14 +150,14 @@ absl::StatusOr<std::vector<Value>> Executor::Run(const onnx::GraphProto& graph,
   }
   auto it = config_.plans->subgraphs.find(&graph);
   if (it == config_.plans->subgraphs.end()) {
-    return absl::InternalError(absl::StrCat(NodeLabel(*node), ": graph '", graph.name(),
-                                            "' was not planned"));
+    return absl::InternalError(
+        absl::StrCat(NodeLabel(*node), ": graph '", graph.name(), "' was not planned"));
   }
   const GraphPlan& plan = *it->second;
   if (static_cast<int>(inputs.size()) != graph.input_size()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        NodeLabel(*node), ": graph '", graph.name(), "' has ", graph.input_size(),
-        " inputs, the op binds ", inputs.size()));
+    return absl::InvalidArgumentError(absl::StrCat(NodeLabel(*node), ": graph '", graph.name(),
+                                                   "' has ", graph.input_size(),
+                                                   " inputs, the op binds ", inputs.size()));
   }
   Frame frame;
   frame.parent = parent;

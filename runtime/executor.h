@@ -14,11 +14,11 @@
 #ifndef TENSORPORT_RUNTIME_EXECUTOR_H_
 #define TENSORPORT_RUNTIME_EXECUTOR_H_
 
+#include <onnx/onnx_pb.h>
+
 #include <map>
 #include <string>
 #include <vector>
-
-#include <onnx/onnx_pb.h>
 
 #include "absl/status/statusor.h"
 #include "re2/re2.h"

@@ -51,9 +51,8 @@ class Planner {
       for (const std::string& o : node.output()) {
         if (o.empty()) continue;
         if (producer.count(o) || (defined.count(o) && is_main)) {
-          return absl::InvalidArgumentError(absl::StrCat(source_, ": ", NodeLabel(node),
-                                                         ": value \"", o,
-                                                         "\" is produced more than once"));
+          return absl::InvalidArgumentError(absl::StrCat(
+              source_, ": ", NodeLabel(node), ": value \"", o, "\" is produced more than once"));
         }
         producer[o] = i;
         if (!is_main) out_->subgraph_values.insert(o);
@@ -86,10 +85,10 @@ class Planner {
         return absl::InvalidArgumentError(absl::StrCat(
             source_, ": graph output \"", name, "\" of graph '", g.name(), "' is never produced"));
       }
-      return absl::InvalidArgumentError(absl::StrCat(
-          source_, ": ", NodeLabel(*node), ": input \"", name,
-          "\" is not a graph input, an initializer, any node's output",
-          is_main ? "" : " or an enclosing graph's value"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(source_, ": ", NodeLabel(*node), ": input \"", name,
+                       "\" is not a graph input, an initializer, any node's output",
+                       is_main ? "" : " or an enclosing graph's value"));
     };
     for (int i = 0; i < n; ++i) {
       const onnx::NodeProto& node = g.node(i);
@@ -135,8 +134,9 @@ class Planner {
     if (static_cast<int>(plan->order.size()) != n) {
       for (int i = 0; i < n; ++i) {
         if (missing[i] > 0) {
-          return absl::InvalidArgumentError(absl::StrCat(
-              source_, ": ", NodeLabel(g.node(i)), " is part of a cycle; expected an acyclic graph"));
+          return absl::InvalidArgumentError(
+              absl::StrCat(source_, ": ", NodeLabel(g.node(i)),
+                           " is part of a cycle; expected an acyclic graph"));
         }
       }
     }
@@ -145,8 +145,8 @@ class Planner {
       const std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
       const KernelDef* k = table_.Find(domain, node.op_type(), OpsetFor(opsets_, domain));
       if (k == nullptr) {
-        return absl::InternalError(absl::StrCat(source_, ": ", NodeLabel(node),
-                                                " has no kernel after the table check"));
+        return absl::InternalError(
+            absl::StrCat(source_, ": ", NodeLabel(node), " has no kernel after the table check"));
       }
       plan->nodes.push_back(&node);
       plan->kernels.push_back(k);

@@ -14,13 +14,13 @@
 #ifndef TENSORPORT_RUNTIME_GRAPH_PLAN_H_
 #define TENSORPORT_RUNTIME_GRAPH_PLAN_H_
 
+#include <onnx/onnx_pb.h>
+
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
 #include <vector>
-
-#include <onnx/onnx_pb.h>
 
 #include "absl/status/statusor.h"
 #include "core/tensor.h"

@@ -18,9 +18,8 @@ namespace {
 constexpr char kCudaSummaryPrefix[] = "- cuda: ";
 
 std::string Range(const KernelDef& k) {
-  return k.since_version == k.until_version
-             ? absl::StrCat(k.since_version)
-             : absl::StrCat(k.since_version, "-", k.until_version);
+  return k.since_version == k.until_version ? absl::StrCat(k.since_version)
+                                            : absl::StrCat(k.since_version, "-", k.until_version);
 }
 
 std::string OpName(const KernelDef& k) {
@@ -100,8 +99,7 @@ std::string OperatorsMarkdown(const KernelTable& reference, const KernelTable& c
   for (const std::string& name : sorted) {
     absl::StrAppend(&out, "| ", name, " | ", Cell(reference, reference, name, "", ""), " | ",
                     Cell(cpu, reference, name, "fast", ""), " | ",
-                    cuda == nullptr ? "n/a" : Cell(*cuda, reference, name, "GPU", "host"),
-                    " |\n");
+                    cuda == nullptr ? "n/a" : Cell(*cuda, reference, name, "GPU", "host"), " |\n");
   }
   return out;
 }

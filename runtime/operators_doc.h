@@ -5,7 +5,8 @@
 // cannot drift from the tables.
 //
 // Example:
-//   std::string md = OperatorsMarkdown(ReferenceKernelTable(), CpuKernelTable(), &CudaKernelTable());
+//   std::string md = OperatorsMarkdown(ReferenceKernelTable(), CpuKernelTable(),
+//   &CudaKernelTable());
 //   // | Conv | 1-21 | 1-21 fast | 1-21 GPU |
 #ifndef TENSORPORT_RUNTIME_OPERATORS_DOC_H_
 #define TENSORPORT_RUNTIME_OPERATORS_DOC_H_

@@ -23,7 +23,8 @@ std::string ReadFile(const std::string& path) {
 TEST(OperatorsMarkdownTest, CheckedInFileMatchesTheTables) {
   const std::string file = ReadFile("runtime/OPERATORS.md");
   ASSERT_FALSE(file.empty()) << "runtime/OPERATORS.md is missing";
-  const std::string generated = OperatorsMarkdown(ReferenceKernelTable(), CpuKernelTable(), nullptr);
+  const std::string generated =
+      OperatorsMarkdown(ReferenceKernelTable(), CpuKernelTable(), nullptr);
   EXPECT_EQ(WithoutCudaColumn(file), generated)
       << "runtime/OPERATORS.md is out of date; regenerate it with "
          "`bazel run --config=cuda //runtime:operators_md > runtime/OPERATORS.md`";

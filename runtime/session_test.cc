@@ -60,8 +60,8 @@ TEST(SessionTest, CapturesEveryOutputOrAFilteredSet) {
     kept[name] = t;
   };
   ASSERT_TRUE(s->Run({{"x", e["x"]}}, run).ok());
-  EXPECT_THAT(names, ElementsAre("Mul:xs", "Add:h", "Relu:r", "Constant:axes", "ReduceSum:y",
-                                 "Tanh:z"));
+  EXPECT_THAT(names,
+              ElementsAre("Mul:xs", "Add:h", "Relu:r", "Constant:axes", "ReduceSum:y", "Tanh:z"));
   // Intermediates released by the session stay valid in the capture's copies.
   ExpectNear(kept["h"], e["h"]);
 
@@ -128,7 +128,8 @@ TEST(SessionTest, ListsEveryUnsupportedNodeBeforeRunning) {
   auto s = Session::Load(std::string(kDir) + "unsupported.onnx");
   ASSERT_EQ(s.status().code(), absl::StatusCode::kUnimplemented) << s.status();
   const std::string msg(s.status().message());
-  EXPECT_THAT(msg, HasSubstr("unsupported.onnx: 2 node(s) have no kernel on backend \"reference\""));
+  EXPECT_THAT(msg,
+              HasSubstr("unsupported.onnx: 2 node(s) have no kernel on backend \"reference\""));
   EXPECT_THAT(msg, HasSubstr("'strnorm_node' StringNormalizer (opset 15)"));
   EXPECT_THAT(msg, HasSubstr("'fancy_node' com.example.FancyOp (opset 1)"));
   EXPECT_THAT(msg, ::testing::Not(HasSubstr("relu_node")));
@@ -179,7 +180,8 @@ TEST(SessionTest, ComputesTopologicalOrderForShuffledGraphs) {
 TEST(SessionTest, InputChecks) {
   auto s = *Session::Load(std::string(kDir) + "mlp.onnx");
   auto missing = s->Run({});
-  EXPECT_THAT(std::string(missing.status().message()), HasSubstr("graph input \"x\" was not given"));
+  EXPECT_THAT(std::string(missing.status().message()),
+              HasSubstr("graph input \"x\" was not given"));
   auto wrong_type = s->Run({{"x", Tensor::Zeros(DType::kF64, {2, 4})}});
   EXPECT_THAT(std::string(wrong_type.status().message()), HasSubstr("is f64, expected f32"));
   auto wrong_shape = s->Run({{"x", Tensor::Zeros(DType::kF32, {2, 5})}});
@@ -263,9 +265,8 @@ TEST(SessionTest, LoopWithNestedIfMatchesNumPyAndCapturesByPath) {
       names.push_back(name);
       kept[name] = t;
     };
-    auto out = (*s)->RunValues({{"n", Value::FromTensor(Int64Scalar(3))},
-                                {"h0", Value::FromTensor(e["h0"])}},
-                               run);
+    auto out = (*s)->RunValues(
+        {{"n", Value::FromTensor(Int64Scalar(3))}, {"h0", Value::FromTensor(e["h0"])}}, run);
     ASSERT_TRUE(out.ok()) << out.status();
     ExpectNear(out->at("h_final").tensor(), e["h_final"]);
     ExpectNear(out->at("scans").tensor(), e["scans"]);
@@ -277,7 +278,8 @@ TEST(SessionTest, LoopWithNestedIfMatchesNumPyAndCapturesByPath) {
     EXPECT_THAT(names, ::testing::Contains("loop/iter 0/h2"));
     EXPECT_THAT(names, ::testing::Contains("loop/iter 1/maybe_add/then_branch/h_plus"));
     EXPECT_THAT(names, ::testing::Contains("loop/iter 2/maybe_add/else_branch/h_same"));
-    EXPECT_THAT(names, ::testing::Not(::testing::Contains("loop/iter 1/maybe_add/else_branch/h_same")));
+    EXPECT_THAT(names,
+                ::testing::Not(::testing::Contains("loop/iter 1/maybe_add/else_branch/h_same")));
     // A sequence is captured as its elements.
     EXPECT_THAT(names, ::testing::Contains("scan_seq[1]"));
     // Iteration 1 doubled the first scan: 2 * scans[0].
@@ -290,9 +292,8 @@ TEST(SessionTest, LoopWithNestedIfMatchesNumPyAndCapturesByPath) {
     // h_out = 0 there (even iteration, no +1), and the last scan is 0.
     RunOptions ov;
     ov.overrides["loop/iter 2/h2"] = Tensor::Zeros(DType::kF32, {2});
-    auto o2 = (*s)->RunValues({{"n", Value::FromTensor(Int64Scalar(3))},
-                               {"h0", Value::FromTensor(e["h0"])}},
-                              ov);
+    auto o2 = (*s)->RunValues(
+        {{"n", Value::FromTensor(Int64Scalar(3))}, {"h0", Value::FromTensor(e["h0"])}}, ov);
     ASSERT_TRUE(o2.ok()) << o2.status();
     std::vector<double> last = *ToDoubleVector(o2->at("h_final").tensor());
     EXPECT_EQ(last, (std::vector<double>{0.0, 0.0}));
@@ -301,8 +302,8 @@ TEST(SessionTest, LoopWithNestedIfMatchesNumPyAndCapturesByPath) {
     auto zero = (*s)->Run({{"n", Int64Scalar(0)}, {"h0", e["h0"]}});
     ASSERT_FALSE(zero.ok());  // scan_seq is a sequence: Run() asks for RunValues
     EXPECT_THAT(std::string(zero.status().message()), HasSubstr("RunValues"));
-    auto zv = (*s)->RunValues({{"n", Value::FromTensor(Int64Scalar(0))},
-                               {"h0", Value::FromTensor(e["h0"])}});
+    auto zv = (*s)->RunValues(
+        {{"n", Value::FromTensor(Int64Scalar(0))}, {"h0", Value::FromTensor(e["h0"])}});
     ASSERT_TRUE(zv.ok()) << zv.status();
     ExpectNear(zv->at("h_final").tensor(), e["h0"]);
     EXPECT_EQ(zv->at("scans").tensor().shape(), (Shape{0, 2}));
@@ -312,12 +313,14 @@ TEST(SessionTest, LoopWithNestedIfMatchesNumPyAndCapturesByPath) {
 // An optional input may be left out; a sequence input is fed as a Value.
 TEST(SessionTest, OptionalInputLeftOutAndSequenceInput) {
   auto s = *Session::Load(std::string(kDir) + "optional.onnx");
-  Value seq = Value::Sequence(DType::kF32, {TensorFromFloats({1}, {1}), TensorFromFloats({2}, {1, 2})});
+  Value seq =
+      Value::Sequence(DType::kF32, {TensorFromFloats({1}, {1}), TensorFromFloats({2}, {1, 2})});
   auto absent = s->RunValues({{"seq", seq}});
   ASSERT_TRUE(absent.ok()) << absent.status();
   EXPECT_EQ(*ToDoubleVector(absent->at("y").tensor()), (std::vector<double>{0, 0}));
   EXPECT_EQ(*ToDoubleVector(absent->at("count").tensor()), (std::vector<double>{2}));
-  auto given = s->RunValues({{"seq", seq}, {"opt", Value::FromTensor(TensorFromFloats({2}, {3, -4}))}});
+  auto given =
+      s->RunValues({{"seq", seq}, {"opt", Value::FromTensor(TensorFromFloats({2}, {3, -4}))}});
   ASSERT_TRUE(given.ok()) << given.status();
   EXPECT_EQ(*ToDoubleVector(given->at("y").tensor()), (std::vector<double>{4, -3}));
   // A tensor where a sequence is declared is an error naming the input.

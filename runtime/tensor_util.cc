@@ -209,10 +209,14 @@ absl::StatusOr<Tensor> WriteAs<int64_t>(DType dtype, Shape shape,
       for (int64_t i = 0; i < n; ++i) t.mutable_data()[i] = static_cast<uint8_t>(values[i]);
       break;
     case DType::kU16:
-      for (int64_t i = 0; i < n; ++i) t.mutable_data_as<uint16_t>()[i] = static_cast<uint16_t>(values[i]);
+      for (int64_t i = 0; i < n; ++i) {
+        t.mutable_data_as<uint16_t>()[i] = static_cast<uint16_t>(values[i]);
+      }
       break;
     case DType::kU32:
-      for (int64_t i = 0; i < n; ++i) t.mutable_data_as<uint32_t>()[i] = static_cast<uint32_t>(values[i]);
+      for (int64_t i = 0; i < n; ++i) {
+        t.mutable_data_as<uint32_t>()[i] = static_cast<uint32_t>(values[i]);
+      }
       break;
     case DType::kU64:
       if (n > 0) std::memcpy(t.mutable_data(), values.data(), n * sizeof(int64_t));

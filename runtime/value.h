@@ -9,7 +9,8 @@
 //   Value v = Value::FromTensor(TensorFromFloats({2}, {1, 2}));
 //   Value s = Value::Sequence(DType::kF32, {v.tensor(), v.tensor()});
 //   if (s.is_sequence()) int n = static_cast<int>(s.items().size());   // 2
-//   std::string what = s.Describe();                                   // "sequence of 2 f32 tensors"
+//   std::string what = s.Describe();                                   // "sequence of 2 f32
+//   tensors"
 #ifndef TENSORPORT_RUNTIME_VALUE_H_
 #define TENSORPORT_RUNTIME_VALUE_H_
 

@@ -5,6 +5,8 @@
 // a check; an op with a fast kernel and fewer than three cases fails its own test. The reference
 // kernels themselves are checked against PyTorch in runtime/reference/nn_kernels_test.cc; the ops
 // the cpu table takes from the reference backend unchanged run the very same code on both.
+#include <onnx/onnx_pb.h>
+
 #include <cmath>
 #include <functional>
 #include <limits>
@@ -13,8 +15,6 @@
 #include <set>
 #include <string>
 #include <vector>
-
-#include <onnx/onnx_pb.h>
 
 #include "absl/strings/str_cat.h"
 #include "core/tensor.h"
@@ -152,15 +152,15 @@ void Check(const Case& c) {
       for (size_t j = 0; j < rv.size(); ++j) {
         if (!std::isfinite(rv[j])) {
           const bool same = std::isnan(rv[j]) ? std::isnan(fv[j]) : rv[j] == fv[j];
-          EXPECT_TRUE(same) << "output " << i << " element " << j << ": " << fv[j]
-                            << ", reference " << rv[j];
+          EXPECT_TRUE(same) << "output " << i << " element " << j << ": " << fv[j] << ", reference "
+                            << rv[j];
           continue;
         }
         const double e = std::fabs(rv[j] - fv[j]);
         err = std::max(err, std::isnan(e) ? 1e30 : e);
       }
-      EXPECT_LE(err, rtol * scale + 1e-30) << "output " << i << ": max abs error " << err
-                                           << " at max |ref| " << scale;
+      EXPECT_LE(err, rtol * scale + 1e-30)
+          << "output " << i << ": max abs error " << err << " at max |ref| " << scale;
     }
   }
 }
@@ -171,98 +171,212 @@ TEST(DifferentialTest, FastKernelsAreEnabledHere) {
 }
 
 void ConvCases(std::vector<Case>* out) {
-  out->push_back(Case("conv1d_groups_dil", "Conv").In(Random({2, 4, 19}, 1)).In(Random({6, 2, 3}, 2))
-            .In(Random({6}, 3)).Outputs(1).Int("group", 2).Ints("dilations", {2})
-            .Ints("pads", {3, 3}));
-  out->push_back(Case("conv1d_stride_asym", "Conv").In(Random({1, 3, 16}, 4)).In(Random({4, 3, 5}, 5))
-            .Outputs(1).Ints("strides", {3}).Ints("pads", {1, 2}));
+  out->push_back(Case("conv1d_groups_dil", "Conv")
+                     .In(Random({2, 4, 19}, 1))
+                     .In(Random({6, 2, 3}, 2))
+                     .In(Random({6}, 3))
+                     .Outputs(1)
+                     .Int("group", 2)
+                     .Ints("dilations", {2})
+                     .Ints("pads", {3, 3}));
+  out->push_back(Case("conv1d_stride_asym", "Conv")
+                     .In(Random({1, 3, 16}, 4))
+                     .In(Random({4, 3, 5}, 5))
+                     .Outputs(1)
+                     .Ints("strides", {3})
+                     .Ints("pads", {1, 2}));
   for (const char* mode : {"SAME_UPPER", "SAME_LOWER", "VALID"}) {
-    out->push_back(Case(absl::StrCat("conv1d_", mode), "Conv").In(Random({1, 2, 10}, 6))
-              .In(Random({3, 2, 4}, 7)).In(Random({3}, 8)).Outputs(1).Ints("strides", {3})
-              .Str("auto_pad", mode));
+    out->push_back(Case(absl::StrCat("conv1d_", mode), "Conv")
+                       .In(Random({1, 2, 10}, 6))
+                       .In(Random({3, 2, 4}, 7))
+                       .In(Random({3}, 8))
+                       .Outputs(1)
+                       .Ints("strides", {3})
+                       .Str("auto_pad", mode));
   }
-  out->push_back(Case("conv1d_depthwise", "Conv").In(Random({1, 8, 33}, 9)).In(Random({8, 1, 7}, 10))
-            .In(Random({8}, 11)).Outputs(1).Int("group", 8).Ints("dilations", {3})
-            .Ints("pads", {9, 9}));
-  out->push_back(Case("conv1d_pointwise", "Conv").In(Random({2, 5, 13}, 12)).In(Random({7, 5, 1}, 13))
-            .Outputs(1));
-  out->push_back(Case("conv1d_resblock", "Conv").In(Random({1, 32, 1001}, 14))
-            .In(Random({32, 32, 7}, 15, 0.1f)).In(Random({32}, 16)).Outputs(1)
-            .Ints("dilations", {5}).Ints("pads", {15, 15}));
+  out->push_back(Case("conv1d_depthwise", "Conv")
+                     .In(Random({1, 8, 33}, 9))
+                     .In(Random({8, 1, 7}, 10))
+                     .In(Random({8}, 11))
+                     .Outputs(1)
+                     .Int("group", 8)
+                     .Ints("dilations", {3})
+                     .Ints("pads", {9, 9}));
+  out->push_back(Case("conv1d_pointwise", "Conv")
+                     .In(Random({2, 5, 13}, 12))
+                     .In(Random({7, 5, 1}, 13))
+                     .Outputs(1));
+  out->push_back(Case("conv1d_resblock", "Conv")
+                     .In(Random({1, 32, 1001}, 14))
+                     .In(Random({32, 32, 7}, 15, 0.1f))
+                     .In(Random({32}, 16))
+                     .Outputs(1)
+                     .Ints("dilations", {5})
+                     .Ints("pads", {15, 15}));
   // Long enough that the im2col buffer is split into several tiles.
-  out->push_back(Case("conv1d_tiled", "Conv").In(Random({1, 16, 70001}, 17)).In(Random({16, 16, 3}, 18))
-            .Outputs(1).Ints("pads", {1, 1}));
-  out->push_back(Case("conv1d_pad_bigger_than_input", "Conv").In(Random({1, 2, 1}, 19))
-            .In(Random({3, 2, 3}, 20)).Outputs(1).Ints("pads", {4, 4}));
-  out->push_back(Case("conv2d", "Conv").In(Random({1, 3, 9, 8}, 21)).In(Random({4, 3, 3, 2}, 22))
-            .In(Random({4}, 23)).Outputs(1).Ints("strides", {2, 1}).Ints("pads", {1, 0, 1, 0})
-            .Ints("dilations", {1, 2}));
-  out->push_back(Case("conv2d_groups", "Conv").In(Random({2, 6, 7, 7}, 24)).In(Random({6, 2, 3, 3}, 25))
-            .Outputs(1).Int("group", 3).Ints("strides", {1, 2}).Ints("pads", {1, 2, 2, 1}));
-  out->push_back(Case("conv2d_same_lower", "Conv").In(Random({1, 2, 11, 6}, 26))
-            .In(Random({5, 2, 4, 3}, 27)).Outputs(1).Ints("strides", {2, 2})
-            .Str("auto_pad", "SAME_LOWER"));
-  out->push_back(Case("conv3d", "Conv").In(Random({1, 2, 5, 4, 6}, 28)).In(Random({3, 2, 2, 3, 2}, 29))
-            .In(Random({3}, 30)).Outputs(1).Ints("strides", {1, 1, 2})
-            .Ints("pads", {1, 1, 0, 0, 1, 1}));
-  out->push_back(Case("conv1d_empty_batch", "Conv").In(Random({0, 2, 5}, 31)).In(Random({3, 2, 3}, 32))
-            .Outputs(1));
+  out->push_back(Case("conv1d_tiled", "Conv")
+                     .In(Random({1, 16, 70001}, 17))
+                     .In(Random({16, 16, 3}, 18))
+                     .Outputs(1)
+                     .Ints("pads", {1, 1}));
+  out->push_back(Case("conv1d_pad_bigger_than_input", "Conv")
+                     .In(Random({1, 2, 1}, 19))
+                     .In(Random({3, 2, 3}, 20))
+                     .Outputs(1)
+                     .Ints("pads", {4, 4}));
+  out->push_back(Case("conv2d", "Conv")
+                     .In(Random({1, 3, 9, 8}, 21))
+                     .In(Random({4, 3, 3, 2}, 22))
+                     .In(Random({4}, 23))
+                     .Outputs(1)
+                     .Ints("strides", {2, 1})
+                     .Ints("pads", {1, 0, 1, 0})
+                     .Ints("dilations", {1, 2}));
+  out->push_back(Case("conv2d_groups", "Conv")
+                     .In(Random({2, 6, 7, 7}, 24))
+                     .In(Random({6, 2, 3, 3}, 25))
+                     .Outputs(1)
+                     .Int("group", 3)
+                     .Ints("strides", {1, 2})
+                     .Ints("pads", {1, 2, 2, 1}));
+  out->push_back(Case("conv2d_same_lower", "Conv")
+                     .In(Random({1, 2, 11, 6}, 26))
+                     .In(Random({5, 2, 4, 3}, 27))
+                     .Outputs(1)
+                     .Ints("strides", {2, 2})
+                     .Str("auto_pad", "SAME_LOWER"));
+  out->push_back(Case("conv3d", "Conv")
+                     .In(Random({1, 2, 5, 4, 6}, 28))
+                     .In(Random({3, 2, 2, 3, 2}, 29))
+                     .In(Random({3}, 30))
+                     .Outputs(1)
+                     .Ints("strides", {1, 1, 2})
+                     .Ints("pads", {1, 1, 0, 0, 1, 1}));
+  out->push_back(Case("conv1d_empty_batch", "Conv")
+                     .In(Random({0, 2, 5}, 31))
+                     .In(Random({3, 2, 3}, 32))
+                     .Outputs(1));
   // An empty input whose pads alone make the output: bias only.
-  out->push_back(Case("conv1d_empty_length_padded", "Conv").In(Random({1, 2, 0}, 33))
-            .In(Random({3, 2, 1}, 34)).In(Random({3}, 35)).Outputs(1).Ints("pads", {1, 1}));
+  out->push_back(Case("conv1d_empty_length_padded", "Conv")
+                     .In(Random({1, 2, 0}, 33))
+                     .In(Random({3, 2, 1}, 34))
+                     .In(Random({3}, 35))
+                     .Outputs(1)
+                     .Ints("pads", {1, 1}));
   // Other dtypes go to the reference kernel: bit-exact.
-  out->push_back(Case("conv_f64", "Conv").In(*Cast(Random({1, 2, 9}, 500), DType::kF64))
-                     .In(*Cast(Random({3, 2, 3}, 501), DType::kF64)).Outputs(1).Rtol(0.0));
-  out->push_back(Case("conv1d_zero_out_channels", "Conv").In(Random({1, 2, 6}, 36))
-            .In(Random({0, 2, 3}, 37)).Outputs(1));
+  out->push_back(Case("conv_f64", "Conv")
+                     .In(*Cast(Random({1, 2, 9}, 500), DType::kF64))
+                     .In(*Cast(Random({3, 2, 3}, 501), DType::kF64))
+                     .Outputs(1)
+                     .Rtol(0.0));
+  out->push_back(Case("conv1d_zero_out_channels", "Conv")
+                     .In(Random({1, 2, 6}, 36))
+                     .In(Random({0, 2, 3}, 37))
+                     .Outputs(1));
 }
 
 void ConvTransposeCases(std::vector<Case>* out) {
-  out->push_back(Case("convt1d", "ConvTranspose").In(Random({2, 4, 9}, 40)).In(Random({4, 3, 4}, 41))
-            .In(Random({3}, 42)).Outputs(1).Ints("strides", {2}).Ints("pads", {1, 1}));
-  out->push_back(Case("convt1d_groups_outpad_dil", "ConvTranspose").In(Random({2, 4, 6}, 43))
-            .In(Random({4, 2, 5}, 44)).In(Random({4}, 45)).Outputs(1).Int("group", 2)
-            .Ints("strides", {3}).Ints("dilations", {2}).Ints("output_padding", {1})
-            .Ints("pads", {2, 1}));
-  out->push_back(Case("convt1d_vocoder_up", "ConvTranspose").In(Random({1, 16, 50}, 46))
-            .In(Random({16, 8, 16}, 47)).In(Random({8}, 48)).Outputs(1).Ints("strides", {8})
-            .Ints("pads", {4, 4}));
-  out->push_back(Case("convt1d_output_shape", "ConvTranspose").In(Random({1, 3, 6}, 49))
-            .In(Random({3, 2, 4}, 50)).Outputs(1).Ints("strides", {2}).Ints("output_shape", {12}));
-  out->push_back(Case("convt1d_output_shape_larger", "ConvTranspose").In(Random({1, 3, 6}, 64))
-            .In(Random({3, 2, 4}, 65)).In(Random({2}, 66)).Outputs(1).Ints("strides", {2})
-            .Ints("output_shape", {15}));
-  out->push_back(Case("convt1d_same_upper", "ConvTranspose").In(Random({1, 3, 5}, 51))
-            .In(Random({3, 2, 4}, 52)).Outputs(1).Ints("strides", {2})
-            .Str("auto_pad", "SAME_UPPER"));
-  out->push_back(Case("convt1d_long", "ConvTranspose").In(Random({1, 8, 3001}, 53))
-            .In(Random({8, 4, 4}, 54)).Outputs(1).Ints("strides", {2}).Ints("pads", {1, 1}));
-  out->push_back(Case("convt2d", "ConvTranspose").In(Random({1, 4, 5, 4}, 55))
-            .In(Random({4, 1, 3, 4}, 56)).In(Random({2}, 57)).Outputs(1).Int("group", 2)
-            .Ints("strides", {2, 3}).Ints("output_padding", {1, 2}).Ints("pads", {1, 0, 0, 1}));
-  out->push_back(Case("convt2d_dil", "ConvTranspose").In(Random({2, 2, 4, 5}, 58))
-            .In(Random({2, 3, 2, 3}, 59)).Outputs(1).Ints("strides", {1, 2})
-            .Ints("dilations", {2, 1}).Ints("pads", {0, 1, 1, 0}));
-  out->push_back(Case("convt3d", "ConvTranspose").In(Random({1, 2, 3, 2, 3}, 60))
-            .In(Random({2, 2, 2, 2, 2}, 61)).Outputs(1).Ints("strides", {2, 1, 2}));
-  out->push_back(Case("convt1d_empty_batch", "ConvTranspose").In(Random({0, 2, 5}, 62))
-            .In(Random({2, 3, 3}, 63)).Outputs(1));
+  out->push_back(Case("convt1d", "ConvTranspose")
+                     .In(Random({2, 4, 9}, 40))
+                     .In(Random({4, 3, 4}, 41))
+                     .In(Random({3}, 42))
+                     .Outputs(1)
+                     .Ints("strides", {2})
+                     .Ints("pads", {1, 1}));
+  out->push_back(Case("convt1d_groups_outpad_dil", "ConvTranspose")
+                     .In(Random({2, 4, 6}, 43))
+                     .In(Random({4, 2, 5}, 44))
+                     .In(Random({4}, 45))
+                     .Outputs(1)
+                     .Int("group", 2)
+                     .Ints("strides", {3})
+                     .Ints("dilations", {2})
+                     .Ints("output_padding", {1})
+                     .Ints("pads", {2, 1}));
+  out->push_back(Case("convt1d_vocoder_up", "ConvTranspose")
+                     .In(Random({1, 16, 50}, 46))
+                     .In(Random({16, 8, 16}, 47))
+                     .In(Random({8}, 48))
+                     .Outputs(1)
+                     .Ints("strides", {8})
+                     .Ints("pads", {4, 4}));
+  out->push_back(Case("convt1d_output_shape", "ConvTranspose")
+                     .In(Random({1, 3, 6}, 49))
+                     .In(Random({3, 2, 4}, 50))
+                     .Outputs(1)
+                     .Ints("strides", {2})
+                     .Ints("output_shape", {12}));
+  out->push_back(Case("convt1d_output_shape_larger", "ConvTranspose")
+                     .In(Random({1, 3, 6}, 64))
+                     .In(Random({3, 2, 4}, 65))
+                     .In(Random({2}, 66))
+                     .Outputs(1)
+                     .Ints("strides", {2})
+                     .Ints("output_shape", {15}));
+  out->push_back(Case("convt1d_same_upper", "ConvTranspose")
+                     .In(Random({1, 3, 5}, 51))
+                     .In(Random({3, 2, 4}, 52))
+                     .Outputs(1)
+                     .Ints("strides", {2})
+                     .Str("auto_pad", "SAME_UPPER"));
+  out->push_back(Case("convt1d_long", "ConvTranspose")
+                     .In(Random({1, 8, 3001}, 53))
+                     .In(Random({8, 4, 4}, 54))
+                     .Outputs(1)
+                     .Ints("strides", {2})
+                     .Ints("pads", {1, 1}));
+  out->push_back(Case("convt2d", "ConvTranspose")
+                     .In(Random({1, 4, 5, 4}, 55))
+                     .In(Random({4, 1, 3, 4}, 56))
+                     .In(Random({2}, 57))
+                     .Outputs(1)
+                     .Int("group", 2)
+                     .Ints("strides", {2, 3})
+                     .Ints("output_padding", {1, 2})
+                     .Ints("pads", {1, 0, 0, 1}));
+  out->push_back(Case("convt2d_dil", "ConvTranspose")
+                     .In(Random({2, 2, 4, 5}, 58))
+                     .In(Random({2, 3, 2, 3}, 59))
+                     .Outputs(1)
+                     .Ints("strides", {1, 2})
+                     .Ints("dilations", {2, 1})
+                     .Ints("pads", {0, 1, 1, 0}));
+  out->push_back(Case("convt3d", "ConvTranspose")
+                     .In(Random({1, 2, 3, 2, 3}, 60))
+                     .In(Random({2, 2, 2, 2, 2}, 61))
+                     .Outputs(1)
+                     .Ints("strides", {2, 1, 2}));
+  out->push_back(Case("convt1d_empty_batch", "ConvTranspose")
+                     .In(Random({0, 2, 5}, 62))
+                     .In(Random({2, 3, 3}, 63))
+                     .Outputs(1));
 }
 
 void MatMulCases(std::vector<Case>* out) {
-  const std::vector<std::pair<Shape, Shape>> shapes = {
-      {{5, 7}, {7, 3}},         {{2, 1, 3, 4}, {5, 4, 6}},   {{4}, {2, 4, 3}},
-      {{2, 3, 4}, {4}},         {{6}, {6}},                  {{3, 0}, {0, 2}},
-      {{0, 4}, {4, 3}},         {{1, 4, 50, 16}, {1, 4, 16, 50}}, {{301, 203}, {203, 97}},
-      {{1, 1, 5}, {5, 3}},      {{3, 1, 17}, {1, 17, 130}}};
+  const std::vector<std::pair<Shape, Shape>> shapes = {{{5, 7}, {7, 3}},
+                                                       {{2, 1, 3, 4}, {5, 4, 6}},
+                                                       {{4}, {2, 4, 3}},
+                                                       {{2, 3, 4}, {4}},
+                                                       {{6}, {6}},
+                                                       {{3, 0}, {0, 2}},
+                                                       {{0, 4}, {4, 3}},
+                                                       {{1, 4, 50, 16}, {1, 4, 16, 50}},
+                                                       {{301, 203}, {203, 97}},
+                                                       {{1, 1, 5}, {5, 3}},
+                                                       {{3, 1, 17}, {1, 17, 130}}};
   uint32_t seed = 70;
   for (const auto& [a, b] : shapes) {
     const uint32_t seed_a = seed++, seed_b = seed++;
     out->push_back(Case(absl::StrCat("matmul_", ShapeToString(a), "x", ShapeToString(b)), "MatMul")
-              .In(Random(a, seed_a)).In(Random(b, seed_b)).Outputs(1));
+                       .In(Random(a, seed_a))
+                       .In(Random(b, seed_b))
+                       .Outputs(1));
   }
-  out->push_back(Case("matmul_f16", "MatMul").In(*Cast(Random({3, 4}, 502), DType::kF16))
-                     .In(*Cast(Random({4, 2}, 503), DType::kF16)).Outputs(1).Rtol(0.0));
+  out->push_back(Case("matmul_f16", "MatMul")
+                     .In(*Cast(Random({3, 4}, 502), DType::kF16))
+                     .In(*Cast(Random({4, 2}, 503), DType::kF16))
+                     .Outputs(1)
+                     .Rtol(0.0));
 }
 
 void GemmCases(std::vector<Case>* out) {
@@ -272,31 +386,42 @@ void GemmCases(std::vector<Case>* out) {
     Shape c;  // {-1}: no C
   };
   uint32_t seed = 90;
-  for (const G& g : std::vector<G>{{0, 0, 1, 1, {-1}},     {1, 1, 0.5f, 2, {6}},
-                                   {0, 1, 1.5f, 0.25f, {4, 1}}, {1, 0, 1, -1, {4, 6}},
-                                   {0, 0, 2, 3, {}},       {0, 1, 1, 1, {1, 6}}}) {
+  for (const G& g : std::vector<G>{{0, 0, 1, 1, {-1}},
+                                   {1, 1, 0.5f, 2, {6}},
+                                   {0, 1, 1.5f, 0.25f, {4, 1}},
+                                   {1, 0, 1, -1, {4, 6}},
+                                   {0, 0, 2, 3, {}},
+                                   {0, 1, 1, 1, {1, 6}}}) {
     const int64_t m = 4, k = 5, n = 6;
     Case c(absl::StrCat("gemm_", g.ta, g.tb, "_", g.alpha, "_", g.beta), "Gemm");
     const uint32_t seed_a = seed++, seed_b = seed++;
     c.In(Random(g.ta ? Shape{k, m} : Shape{m, k}, seed_a))
         .In(Random(g.tb ? Shape{n, k} : Shape{k, n}, seed_b));
     if (g.c != Shape{-1}) c.In(Random(g.c, seed++));
-    c.Outputs(1).Int("transA", g.ta).Int("transB", g.tb).Float("alpha", g.alpha)
+    c.Outputs(1)
+        .Int("transA", g.ta)
+        .Int("transB", g.tb)
+        .Float("alpha", g.alpha)
         .Float("beta", g.beta);
     out->push_back(c);
   }
-  out->push_back(Case("gemm_large", "Gemm").In(Random({200, 300}, 99)).In(Random({128, 300}, 100))
-            .In(Random({128}, 101)).Outputs(1).Int("transB", 1));
+  out->push_back(Case("gemm_large", "Gemm")
+                     .In(Random({200, 300}, 99))
+                     .In(Random({128, 300}, 100))
+                     .In(Random({128}, 101))
+                     .Outputs(1)
+                     .Int("transB", 1));
 }
 
 // X, W, R of an RNN ("RNN"), GRU ("GRU") or LSTM (lstm = true) node.
-Case Rnn(const std::string& name, bool lstm, int64_t seq, int64_t batch, int64_t in,
-         int64_t hid, const std::string& dir, uint32_t seed, const char* op = nullptr) {
+Case Rnn(const std::string& name, bool lstm, int64_t seq, int64_t batch, int64_t in, int64_t hid,
+         const std::string& dir, uint32_t seed, const char* op = nullptr) {
   if (op == nullptr) op = lstm ? "LSTM" : "GRU";
   const int64_t dirs = dir == "bidirectional" ? 2 : 1;
   const int64_t g = std::string(op) == "LSTM" ? 4 : (std::string(op) == "GRU" ? 3 : 1);
   Case c(name, op);
-  c.In(Random({seq, batch, in}, seed)).In(Random({dirs, g * hid, in}, seed + 1, 0.5f))
+  c.In(Random({seq, batch, in}, seed))
+      .In(Random({dirs, g * hid, in}, seed + 1, 0.5f))
       .In(Random({dirs, g * hid, hid}, seed + 2, 0.5f));
   c.Int("hidden_size", hid).Str("direction", dir);
   return c;
@@ -304,23 +429,45 @@ Case Rnn(const std::string& name, bool lstm, int64_t seq, int64_t batch, int64_t
 
 void LstmCases(std::vector<Case>* out) {
   out->push_back((Rnn("lstm_bidir_all", true, 7, 3, 5, 4, "bidirectional", 200)
-            .In(Random({2, 32}, 203)).In(Ints({3}, {7, 4, 1})).In(Random({2, 3, 4}, 204))
-            .In(Random({2, 3, 4}, 205)).In(Random({2, 12}, 206)).Outputs(3)).Rtol(1e-4));
+                      .In(Random({2, 32}, 203))
+                      .In(Ints({3}, {7, 4, 1}))
+                      .In(Random({2, 3, 4}, 204))
+                      .In(Random({2, 3, 4}, 205))
+                      .In(Random({2, 12}, 206))
+                      .Outputs(3))
+                     .Rtol(1e-4));
   out->push_back((Rnn("lstm_fwd_plain", true, 6, 2, 3, 8, "forward", 210).Outputs(3)).Rtol(1e-4));
-  out->push_back((Rnn("lstm_reverse_lens", true, 5, 3, 4, 6, "reverse", 220).In(Random({1, 48}, 223))
-            .In(Ints({3}, {5, 0, 2})).Outputs(3)).Rtol(1e-4));
-  out->push_back((Rnn("lstm_clip", true, 5, 2, 3, 4, "forward", 230).In(Random({1, 32}, 233))
-            .Outputs(3).Float("clip", 0.7f)).Rtol(1e-4));
-  out->push_back((Rnn("lstm_only_y_h", true, 4, 1, 3, 5, "bidirectional", 240).In(Random({2, 40}, 243))
-            .Outputs(2)).Rtol(1e-4));
-  out->push_back((Rnn("lstm_large", true, 50, 1, 64, 96, "bidirectional", 250).In(Random({2, 768}, 253))
-            .Outputs(3)).Rtol(1e-4));
+  out->push_back((Rnn("lstm_reverse_lens", true, 5, 3, 4, 6, "reverse", 220)
+                      .In(Random({1, 48}, 223))
+                      .In(Ints({3}, {5, 0, 2}))
+                      .Outputs(3))
+                     .Rtol(1e-4));
+  out->push_back((Rnn("lstm_clip", true, 5, 2, 3, 4, "forward", 230)
+                      .In(Random({1, 32}, 233))
+                      .Outputs(3)
+                      .Float("clip", 0.7f))
+                     .Rtol(1e-4));
+  out->push_back((Rnn("lstm_only_y_h", true, 4, 1, 3, 5, "bidirectional", 240)
+                      .In(Random({2, 40}, 243))
+                      .Outputs(2))
+                     .Rtol(1e-4));
+  out->push_back((Rnn("lstm_large", true, 50, 1, 64, 96, "bidirectional", 250)
+                      .In(Random({2, 768}, 253))
+                      .Outputs(3))
+                     .Rtol(1e-4));
   {
     Case c("lstm_layout1", "LSTM");
-    c.In(Random({2, 5, 3}, 260)).In(Random({2, 16, 3}, 261, 0.5f))
-        .In(Random({2, 16, 4}, 262, 0.5f)).In(Random({2, 32}, 263)).Skip()
-        .In(Random({2, 2, 4}, 264)).In(Random({2, 2, 4}, 265)).Outputs(3)
-        .Int("hidden_size", 4).Str("direction", "bidirectional").Int("layout", 1);
+    c.In(Random({2, 5, 3}, 260))
+        .In(Random({2, 16, 3}, 261, 0.5f))
+        .In(Random({2, 16, 4}, 262, 0.5f))
+        .In(Random({2, 32}, 263))
+        .Skip()
+        .In(Random({2, 2, 4}, 264))
+        .In(Random({2, 2, 4}, 265))
+        .Outputs(3)
+        .Int("hidden_size", 4)
+        .Str("direction", "bidirectional")
+        .Int("layout", 1);
     out->push_back((c).Rtol(1e-4));
   }
 }
@@ -328,13 +475,23 @@ void LstmCases(std::vector<Case>* out) {
 void GruCases(std::vector<Case>* out) {
   for (int lbr : {0, 1}) {
     out->push_back((Rnn(absl::StrCat("gru_bidir_lbr", lbr), false, 6, 2, 5, 4, "bidirectional", 300)
-              .In(Random({2, 24}, 303)).Skip().In(Random({2, 2, 4}, 304)).Outputs(2)
-              .Int("linear_before_reset", lbr)).Rtol(1e-4));
-    out->push_back((Rnn(absl::StrCat("gru_reverse_lens_lbr", lbr), false, 5, 3, 3, 6, "reverse", 310)
-              .In(Random({1, 36}, 313)).In(Ints({3}, {2, 5, 3})).Outputs(2)
-              .Int("linear_before_reset", lbr)).Rtol(1e-4));
+                        .In(Random({2, 24}, 303))
+                        .Skip()
+                        .In(Random({2, 2, 4}, 304))
+                        .Outputs(2)
+                        .Int("linear_before_reset", lbr))
+                       .Rtol(1e-4));
+    out->push_back(
+        (Rnn(absl::StrCat("gru_reverse_lens_lbr", lbr), false, 5, 3, 3, 6, "reverse", 310)
+             .In(Random({1, 36}, 313))
+             .In(Ints({3}, {2, 5, 3}))
+             .Outputs(2)
+             .Int("linear_before_reset", lbr))
+            .Rtol(1e-4));
     out->push_back((Rnn(absl::StrCat("gru_nobias_lbr", lbr), false, 4, 1, 2, 3, "forward", 320)
-              .Outputs(2).Int("linear_before_reset", lbr)).Rtol(1e-4));
+                        .Outputs(2)
+                        .Int("linear_before_reset", lbr))
+                       .Rtol(1e-4));
   }
 }
 
@@ -343,15 +500,20 @@ void SoftmaxCases(const std::string& op, std::vector<Case>* out) {
   uint32_t seed = op == "Softmax" ? 400 : 420;
   {
     for (int64_t axis : {-1, 0, 1, 2}) {
-      out->push_back(Case(absl::StrCat(op, "_axis", axis), op).In(Random({3, 5, 7}, seed++, 4.0f))
-                .Outputs(1).Int("axis", axis));
+      out->push_back(Case(absl::StrCat(op, "_axis", axis), op)
+                         .In(Random({3, 5, 7}, seed++, 4.0f))
+                         .Outputs(1)
+                         .Int("axis", axis));
     }
-    out->push_back(Case(absl::StrCat(op, "_opset11_flatten"), op, 11).In(Random({2, 3, 4}, seed++))
-              .Outputs(1).Int("axis", 1));
-    out->push_back(Case(absl::StrCat(op, "_large_values"), op).In(Random({4, 500}, seed++, 200.0f))
-              .Outputs(1));
-    out->push_back(Case(absl::StrCat(op, "_attention"), op).In(Random({1, 4, 300, 300}, seed++))
-              .Outputs(1));
+    out->push_back(Case(absl::StrCat(op, "_opset11_flatten"), op, 11)
+                       .In(Random({2, 3, 4}, seed++))
+                       .Outputs(1)
+                       .Int("axis", 1));
+    out->push_back(Case(absl::StrCat(op, "_large_values"), op)
+                       .In(Random({4, 500}, seed++, 200.0f))
+                       .Outputs(1));
+    out->push_back(
+        Case(absl::StrCat(op, "_attention"), op).In(Random({1, 4, 300, 300}, seed++)).Outputs(1));
     out->push_back(Case(absl::StrCat(op, "_empty"), op).In(Random({0, 5}, seed++)).Outputs(1));
   }
 }
@@ -365,17 +527,28 @@ Tensor Special() {
 // Add, Sub, Mul or Div.
 void BinaryCases(const std::string& op, std::vector<Case>* out) {
   const std::vector<std::pair<Shape, Shape>> shapes = {
-      {{2, 3, 4}, {2, 3, 4}}, {{2, 3, 4}, {}},      {{}, {5, 7}},          {{1, 8, 33}, {1, 8, 1}},
-      {{2, 3, 4}, {4}},       {{3, 1, 5}, {1, 4, 1}}, {{1, 500, 64}, {1, 1, 64}}, {{0, 3}, {3}},
-      {{4, 1}, {1, 0}},       {{300, 300}, {300, 300}},
+      {{2, 3, 4}, {2, 3, 4}},
+      {{2, 3, 4}, {}},
+      {{}, {5, 7}},
+      {{1, 8, 33}, {1, 8, 1}},
+      {{2, 3, 4}, {4}},
+      {{3, 1, 5}, {1, 4, 1}},
+      {{1, 500, 64}, {1, 1, 64}},
+      {{0, 3}, {3}},
+      {{4, 1}, {1, 0}},
+      {{300, 300}, {300, 300}},
       // At least kParallelCheap (512K) output elements: the multi-threaded paths.
-      {{1, 600, 1024}, {1, 600, 1024}}, {{1, 600, 1024}, {1024}}, {{2, 300, 1024}, {2, 300, 1}}};
+      {{1, 600, 1024}, {1, 600, 1024}},
+      {{1, 600, 1024}, {1024}},
+      {{2, 300, 1024}, {2, 300, 1}}};
   uint32_t seed = op == "Add" ? 700 : op == "Sub" ? 730 : op == "Mul" ? 760 : 790;
   {
     for (const auto& [a, b] : shapes) {
       const uint32_t seed_a = seed++, seed_b = seed++;
-      out->push_back(Case(absl::StrCat(op, ShapeToString(a), ShapeToString(b)), op).In(Random(a, seed_a))
-                .In(Random(b, seed_b)).Outputs(1));
+      out->push_back(Case(absl::StrCat(op, ShapeToString(a), ShapeToString(b)), op)
+                         .In(Random(a, seed_a))
+                         .In(Random(b, seed_b))
+                         .Outputs(1));
     }
     out->push_back(Case(absl::StrCat(op, "_special"), op).In(Special()).In(Special()).Outputs(1));
   }
@@ -388,17 +561,21 @@ void PowCases(std::vector<Case>* out) {
     base.mutable_data_as<float>()[i] = std::fabs(base.data_as<float>()[i]) + 0.1f;
   }
   for (float e : {2.0f, 3.0f, 0.5f, 1.0f, 1.7f, -1.0f}) {
-    out->push_back(Case(absl::StrCat("Pow_", e), "Pow").In(base).In(TensorFromFloats({}, {e})).Outputs(1));
+    out->push_back(
+        Case(absl::StrCat("Pow_", e), "Pow").In(base).In(TensorFromFloats({}, {e})).Outputs(1));
   }
   out->push_back(Case("Pow_bcast", "Pow").In(base).In(Random({70}, 801)).Outputs(1));
-  out->push_back(Case("Pow_2_huge", "Pow").In(Random({1, 600, 1024}, 802)).In(TensorFromFloats({}, {2.0f}))
-            .Outputs(1));
-  out->push_back(Case("Pow_special", "Pow").In(Special()).In(TensorFromFloats({}, {2.0f})).Outputs(1));
+  out->push_back(Case("Pow_2_huge", "Pow")
+                     .In(Random({1, 600, 1024}, 802))
+                     .In(TensorFromFloats({}, {2.0f}))
+                     .Outputs(1));
+  out->push_back(
+      Case("Pow_special", "Pow").In(Special()).In(TensorFromFloats({}, {2.0f})).Outputs(1));
 }
 
 // Relu, LeakyRelu, Sigmoid, Tanh, Erf, Exp, Neg, Abs, Reciprocal.
 void UnaryCases(const std::string& op, std::vector<Case>* out) {
-  const char* const kOps[] = {"Relu", "LeakyRelu", "Sigmoid", "Tanh", "Erf",
+  const char* const kOps[] = {"Relu", "LeakyRelu", "Sigmoid", "Tanh",      "Erf",
                               "Exp",  "Neg",       "Abs",     "Reciprocal"};
   uint32_t seed = 900;
   for (const char* o : kOps) {
@@ -406,16 +583,20 @@ void UnaryCases(const std::string& op, std::vector<Case>* out) {
     seed += 4;
   }
   {
-    out->push_back(Case(absl::StrCat(op, "_random"), op).In(Random({3, 1001}, seed++, 3.0f)).Outputs(1));
-    out->push_back(Case(absl::StrCat(op, "_big"), op).In(Random({1, 64, 2000}, seed++, 2.0f)).Outputs(1));
+    out->push_back(
+        Case(absl::StrCat(op, "_random"), op).In(Random({3, 1001}, seed++, 3.0f)).Outputs(1));
+    out->push_back(
+        Case(absl::StrCat(op, "_big"), op).In(Random({1, 64, 2000}, seed++, 2.0f)).Outputs(1));
     // Above the cheap ops' threading threshold too (512K elements).
-    out->push_back(Case(absl::StrCat(op, "_huge"), op).In(Random({1, 600, 1024}, seed++, 2.0f))
-              .Outputs(1));
+    out->push_back(
+        Case(absl::StrCat(op, "_huge"), op).In(Random({1, 600, 1024}, seed++, 2.0f)).Outputs(1));
     out->push_back(Case(absl::StrCat(op, "_special"), op).In(Special()).Outputs(1));
     out->push_back(Case(absl::StrCat(op, "_empty"), op).In(Random({0, 4}, seed++)).Outputs(1));
   }
   if (op == "LeakyRelu") {
-    out->push_back(Case("LeakyRelu_alpha", "LeakyRelu").In(Random({5, 9}, 950)).Outputs(1)
+    out->push_back(Case("LeakyRelu_alpha", "LeakyRelu")
+                       .In(Random({5, 9}, 950))
+                       .Outputs(1)
                        .Float("alpha", 0.2f));
   }
 }
@@ -433,47 +614,75 @@ void SqrtCases(std::vector<Case>* out) {
 
 void ReduceMeanCases(std::vector<Case>* out) {
   uint32_t seed = 1000;
-  out->push_back(Case("rm_last_keep", "ReduceMean").In(Random({2, 500, 512}, seed++)).Outputs(1)
-            .Ints("axes", {-1}));
-  out->push_back(Case("rm_last_drop", "ReduceMean").In(Random({3, 7}, seed++)).Outputs(1)
-            .Ints("axes", {1}).Int("keepdims", 0));
-  out->push_back(Case("rm_two_trailing", "ReduceMean").In(Random({2, 3, 5}, seed++)).Outputs(1)
-            .Ints("axes", {2, 1}));
-  out->push_back(Case("rm_leading_axis", "ReduceMean").In(Random({4, 6}, seed++)).Outputs(1)
-            .Ints("axes", {0}));
+  out->push_back(Case("rm_last_keep", "ReduceMean")
+                     .In(Random({2, 500, 512}, seed++))
+                     .Outputs(1)
+                     .Ints("axes", {-1}));
+  out->push_back(Case("rm_last_drop", "ReduceMean")
+                     .In(Random({3, 7}, seed++))
+                     .Outputs(1)
+                     .Ints("axes", {1})
+                     .Int("keepdims", 0));
+  out->push_back(Case("rm_two_trailing", "ReduceMean")
+                     .In(Random({2, 3, 5}, seed++))
+                     .Outputs(1)
+                     .Ints("axes", {2, 1}));
+  out->push_back(Case("rm_leading_axis", "ReduceMean")
+                     .In(Random({4, 6}, seed++))
+                     .Outputs(1)
+                     .Ints("axes", {0}));
   out->push_back(Case("rm_all_axes_default", "ReduceMean").In(Random({4, 6}, seed++)).Outputs(1));
-  out->push_back(Case("rm_opset18_input", "ReduceMean", 18).In(Random({2, 9}, seed++))
-            .In(IntsI64({1}, {-1})).Outputs(1));
-  out->push_back(Case("rm_empty_rows", "ReduceMean").In(Random({0, 9}, seed++)).Outputs(1)
-            .Ints("axes", {-1}));
+  out->push_back(Case("rm_opset18_input", "ReduceMean", 18)
+                     .In(Random({2, 9}, seed++))
+                     .In(IntsI64({1}, {-1}))
+                     .Outputs(1));
+  out->push_back(
+      Case("rm_empty_rows", "ReduceMean").In(Random({0, 9}, seed++)).Outputs(1).Ints("axes", {-1}));
 }
 
 void TransposeCases(std::vector<Case>* out) {
   uint32_t seed = 1100;
   out->push_back(Case("tr_default", "Transpose").In(Random({3, 4, 5}, seed++)).Outputs(1));
-  out->push_back(Case("tr_attention_qkv", "Transpose").In(Random({1, 50, 3, 8, 16}, seed++)).Outputs(1)
-            .Ints("perm", {2, 0, 3, 1, 4}));
-  out->push_back(Case("tr_last_two", "Transpose").In(Random({2, 8, 33, 16}, seed++)).Outputs(1)
-            .Ints("perm", {0, 1, 3, 2}));
-  out->push_back(Case("tr_identity", "Transpose").In(Random({4, 6}, seed++)).Outputs(1)
-            .Ints("perm", {0, 1}));
-  out->push_back(Case("tr_big", "Transpose").In(Random({1, 500, 8, 64}, seed++)).Outputs(1)
-            .Ints("perm", {0, 2, 1, 3}));
-  out->push_back(Case("tr_huge", "Transpose").In(Random({1, 1200, 8, 64}, seed++)).Outputs(1)
-            .Ints("perm", {0, 2, 1, 3}));
-  out->push_back(Case("tr_empty", "Transpose").In(Random({0, 3, 2}, seed++)).Outputs(1)
-            .Ints("perm", {1, 2, 0}));
-  out->push_back((Case("tr_i64", "Transpose").In(IntsI64({2, 3}, {1, 2, 3, 4, 5, 6})).Outputs(1)).Rtol(0.0));
-  out->push_back((Case("tr_f16", "Transpose").In(*Cast(Random({3, 5, 2}, seed++), DType::kF16)).Outputs(1)
-            .Ints("perm", {2, 1, 0})).Rtol(0.0));
+  out->push_back(Case("tr_attention_qkv", "Transpose")
+                     .In(Random({1, 50, 3, 8, 16}, seed++))
+                     .Outputs(1)
+                     .Ints("perm", {2, 0, 3, 1, 4}));
+  out->push_back(Case("tr_last_two", "Transpose")
+                     .In(Random({2, 8, 33, 16}, seed++))
+                     .Outputs(1)
+                     .Ints("perm", {0, 1, 3, 2}));
+  out->push_back(
+      Case("tr_identity", "Transpose").In(Random({4, 6}, seed++)).Outputs(1).Ints("perm", {0, 1}));
+  out->push_back(Case("tr_big", "Transpose")
+                     .In(Random({1, 500, 8, 64}, seed++))
+                     .Outputs(1)
+                     .Ints("perm", {0, 2, 1, 3}));
+  out->push_back(Case("tr_huge", "Transpose")
+                     .In(Random({1, 1200, 8, 64}, seed++))
+                     .Outputs(1)
+                     .Ints("perm", {0, 2, 1, 3}));
+  out->push_back(Case("tr_empty", "Transpose")
+                     .In(Random({0, 3, 2}, seed++))
+                     .Outputs(1)
+                     .Ints("perm", {1, 2, 0}));
+  out->push_back(
+      (Case("tr_i64", "Transpose").In(IntsI64({2, 3}, {1, 2, 3, 4, 5, 6})).Outputs(1)).Rtol(0.0));
+  out->push_back((Case("tr_f16", "Transpose")
+                      .In(*Cast(Random({3, 5, 2}, seed++), DType::kF16))
+                      .Outputs(1)
+                      .Ints("perm", {2, 1, 0}))
+                     .Rtol(0.0));
 }
 
 void RnnCases(std::vector<Case>* out) {
   out->push_back(Rnn("rnn_bidir_all", false, 6, 3, 5, 4, "bidirectional", 1200, "RNN")
-                     .In(Random({2, 8}, 1203)).In(Ints({3}, {6, 2, 0})).In(Random({2, 3, 4}, 1204))
-                     .Outputs(2).Rtol(1e-4));
-  out->push_back(Rnn("rnn_fwd_plain", false, 7, 2, 3, 8, "forward", 1210, "RNN").Outputs(2)
+                     .In(Random({2, 8}, 1203))
+                     .In(Ints({3}, {6, 2, 0}))
+                     .In(Random({2, 3, 4}, 1204))
+                     .Outputs(2)
                      .Rtol(1e-4));
+  out->push_back(
+      Rnn("rnn_fwd_plain", false, 7, 2, 3, 8, "forward", 1210, "RNN").Outputs(2).Rtol(1e-4));
   {
     Case c = Rnn("rnn_reverse_relu_clip", false, 5, 2, 4, 6, "reverse", 1220, "RNN");
     c.In(Random({1, 12}, 1223)).Outputs(2).Float("clip", 0.8f);
@@ -485,10 +694,15 @@ void RnnCases(std::vector<Case>* out) {
   }
   // A contracting recurrence (R small): with R ~ N(0, 0.5) a 96-wide tanh RNN is chaotic, and
   // float and double runs part after a few steps whatever the kernel.
-  out->push_back(Case("rnn_large", "RNN").In(Random({40, 1, 64}, 1230))
-                     .In(Random({2, 96, 64}, 1231, 0.1f)).In(Random({2, 96, 96}, 1232, 0.03f))
-                     .In(Random({2, 192}, 1233)).Outputs(2).Int("hidden_size", 96)
-                     .Str("direction", "bidirectional").Rtol(1e-4));
+  out->push_back(Case("rnn_large", "RNN")
+                     .In(Random({40, 1, 64}, 1230))
+                     .In(Random({2, 96, 64}, 1231, 0.1f))
+                     .In(Random({2, 96, 96}, 1232, 0.03f))
+                     .In(Random({2, 192}, 1233))
+                     .Outputs(2)
+                     .Int("hidden_size", 96)
+                     .Str("direction", "bidirectional")
+                     .Rtol(1e-4));
 }
 
 // The cases of one fast op.
@@ -505,8 +719,8 @@ std::vector<Case> CasesFor(const std::string& op) {
   if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") BinaryCases(op, &out);
   if (op == "Pow") PowCases(&out);
   if (op == "Sqrt") SqrtCases(&out);
-  for (const char* o : {"Relu", "LeakyRelu", "Sigmoid", "Tanh", "Erf", "Exp", "Neg", "Abs",
-                        "Reciprocal"}) {
+  for (const char* o :
+       {"Relu", "LeakyRelu", "Sigmoid", "Tanh", "Erf", "Exp", "Neg", "Abs", "Reciprocal"}) {
     if (op == o) UnaryCases(op, &out);
   }
   if (op == "ReduceMean") ReduceMeanCases(&out);

@@ -57,7 +57,7 @@ absl::Status CheckOutputSize(const KernelContext& ctx, const Shape& shape) {
   for (int64_t d : shape) {
     if (d < 0) {
       return ctx.Invalid(absl::StrCat("computed output shape ", ShapeToString(shape),
-                                       " has a negative dim (kernel larger than padded input?)"));
+                                      " has a negative dim (kernel larger than padded input?)"));
     }
   }
   absl::StatusOr<int64_t> n = NumElements(shape);
@@ -65,7 +65,7 @@ absl::Status CheckOutputSize(const KernelContext& ctx, const Shape& shape) {
   // Attribute-driven sizes (strides, output_shape) are checked before anything is allocated.
   if (*n > kMaxOutputElements) {
     return ctx.Invalid(absl::StrCat("computed output shape ", ShapeToString(shape), " has ", *n,
-                                     " elements, expected at most ", kMaxOutputElements));
+                                    " elements, expected at most ", kMaxOutputElements));
   }
   return absl::OkStatus();
 }
@@ -81,7 +81,10 @@ void StridedCopy(const uint8_t* in, int64_t base, const std::vector<int64_t>& in
   for (int64_t k = 0; k < n; ++k) {
     std::memcpy(out + k * es, in + off * es, es);
     for (int d = rank - 1; d >= 0; --d) {
-      if (++pos[d] < out_shape[d]) { off += in_strides[d]; break; }
+      if (++pos[d] < out_shape[d]) {
+        off += in_strides[d];
+        break;
+      }
       off -= in_strides[d] * (out_shape[d] - 1);
       pos[d] = 0;
     }
@@ -115,8 +118,8 @@ absl::StatusOr<Tensor> ConcatAlong(const std::vector<Tensor>& parts, int axis) {
   }
   const int rank = ins[0].rank();
   if (axis < 0 || axis >= rank) {
-    return absl::InvalidArgumentError(absl::StrCat("axis ", axis, " is out of range for rank ",
-                                                   rank));
+    return absl::InvalidArgumentError(
+        absl::StrCat("axis ", axis, " is out of range for rank ", rank));
   }
   Shape out = ins[0].shape();
   out[axis] = 0;
@@ -125,10 +128,10 @@ absl::StatusOr<Tensor> ConcatAlong(const std::vector<Tensor>& parts, int axis) {
     bool ok = t.rank() == rank && t.dtype() == ins[0].dtype();
     for (int i = 0; ok && i < rank; ++i) ok = i == axis || t.shape()[i] == ins[0].shape()[i];
     if (!ok) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "input ", k, " (", DTypeName(t.dtype()), " ", ShapeToString(t.shape()),
-          ") does not match input 0 (", DTypeName(ins[0].dtype()), " ",
-          ShapeToString(ins[0].shape()), ") outside axis ", axis));
+      return absl::InvalidArgumentError(
+          absl::StrCat("input ", k, " (", DTypeName(t.dtype()), " ", ShapeToString(t.shape()),
+                       ") does not match input 0 (", DTypeName(ins[0].dtype()), " ",
+                       ShapeToString(ins[0].shape()), ") outside axis ", axis));
     }
     out[axis] += t.shape()[axis];
   }
@@ -155,16 +158,16 @@ absl::StatusOr<Tensor> StackAlong(const std::vector<Tensor>& parts, int axis) {
   if (parts.empty()) return absl::InvalidArgumentError("nothing to stack");
   const Shape& s = parts[0].shape();
   if (axis < 0 || axis > static_cast<int>(s.size())) {
-    return absl::InvalidArgumentError(absl::StrCat("axis ", axis, " is out of range for rank ",
-                                                   s.size() + 1));
+    return absl::InvalidArgumentError(
+        absl::StrCat("axis ", axis, " is out of range for rank ", s.size() + 1));
   }
   std::vector<Tensor> expanded;
   for (size_t k = 0; k < parts.size(); ++k) {
     if (parts[k].shape() != s || parts[k].dtype() != parts[0].dtype()) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "element ", k, " is ", DTypeName(parts[k].dtype()), " ",
-          ShapeToString(parts[k].shape()), ", element 0 ", DTypeName(parts[0].dtype()), " ",
-          ShapeToString(s), "; stacking needs one dtype and shape"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("element ", k, " is ", DTypeName(parts[k].dtype()), " ",
+                       ShapeToString(parts[k].shape()), ", element 0 ", DTypeName(parts[0].dtype()),
+                       " ", ShapeToString(s), "; stacking needs one dtype and shape"));
     }
     Shape e = s;
     e.insert(e.begin() + axis, 1);

@@ -1,4 +1,4 @@
-// Fast float32 ReduceMeanKernel over trailing axes (the decomposed LayerNorm's); other axes and dtypes
+// Fast float32 ReduceMean over trailing axes (the decomposed LayerNorm's); other axes and dtypes
 // go to the reference kernel.
 
 #include <algorithm>

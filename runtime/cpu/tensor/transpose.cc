@@ -1,4 +1,4 @@
-// TransposeKernel for any plain dtype: row copies over the output's last dim.
+// Transpose for any plain dtype: row copies over the output's last dim.
 
 #include <algorithm>
 #include <cmath>

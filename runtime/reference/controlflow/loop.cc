@@ -34,7 +34,8 @@ Tensor EmptyScanOutput(const onnx::ValueInfoProto& decl) {
   if (decl.type().has_tensor_type()) {
     const auto& tt = decl.type().tensor_type();
     if (absl::StatusOr<DType> d = DTypeFromOnnx(tt.elem_type()); d.ok()) dtype = *d;
-    for (const auto& dim : tt.shape().dim()) shape.push_back(dim.has_dim_value() ? dim.dim_value() : 0);
+    for (const auto& dim : tt.shape().dim())
+      shape.push_back(dim.has_dim_value() ? dim.dim_value() : 0);
   }
   return Tensor::Zeros(dtype, shape);
 }
@@ -84,8 +85,8 @@ absl::Status LoopKernel(KernelContext& ctx) {
     c_t.mutable_data()[0] = cond ? 1 : 0;
     std::vector<Value> in = {Value::FromTensor(i_t), Value::FromTensor(c_t)};
     in.insert(in.end(), carried.begin(), carried.end());
-    ASSIGN_OR_RETURN(std::vector<Value> out, runner->Run(*body, std::move(in),
-                                                        absl::StrCat("iter ", iter)));
+    ASSIGN_OR_RETURN(std::vector<Value> out,
+                     runner->Run(*body, std::move(in), absl::StrCat("iter ", iter)));
     // Without an input condition the body's condition output is ignored (a plain for loop).
     if (has_cond) {
       ASSIGN_OR_RETURN(cond, ScalarBool(ctx, out[0], "the body's condition output"));
@@ -94,8 +95,8 @@ absl::Status LoopKernel(KernelContext& ctx) {
     for (int k = 0; k < n_scan; ++k) {
       const Value& v = out[1 + n_carried + k];
       if (!v.is_tensor()) {
-        return ctx.Invalid(absl::StrCat("scan output ", k, " is a ", v.Describe(),
-                                        ", expected a tensor"));
+        return ctx.Invalid(
+            absl::StrCat("scan output ", k, " is a ", v.Describe(), ", expected a tensor"));
       }
       scans[k].push_back(v.tensor());
     }

@@ -134,8 +134,8 @@ absl::Status ScanKernel(KernelContext& ctx) {
       in_axes.push_back(*a);
       const int64_t len = inputs[i].shape()[*a];
       if (length >= 0 && len != length) {
-        return ctx.Invalid(absl::StrCat("scan input ", i, " has ", len, " elements along axis ",
-                                        *a, ", scan input 0 has ", length));
+        return ctx.Invalid(absl::StrCat("scan input ", i, " has ", len, " elements along axis ", *a,
+                                        ", scan input 0 has ", length));
       }
       length = len;
     }
@@ -151,8 +151,8 @@ absl::Status ScanKernel(KernelContext& ctx) {
     if (const Tensor* sl = ctx.OptionalInput(0)) {
       ASSIGN_OR_RETURN(lens, ReadInts(*sl));
       if (static_cast<int64_t>(lens.size()) != batch) {
-        return ctx.Invalid(absl::StrCat("sequence_lens has ", lens.size(), " values for batch ",
-                                        batch));
+        return ctx.Invalid(
+            absl::StrCat("sequence_lens has ", lens.size(), " values for batch ", batch));
       }
     }
     for (int i = 0; i < m; ++i) {
@@ -172,8 +172,8 @@ absl::Status ScanKernel(KernelContext& ctx) {
     std::vector<std::vector<Tensor>> per_output(n + k_out);
     for (int64_t b = 0; b < batch; ++b) {
       if (lens[b] < 0 || lens[b] > max_len) {
-        return ctx.Invalid(absl::StrCat("sequence_lens[", b, "] = ", lens[b], ", expected 0..",
-                                        max_len));
+        return ctx.Invalid(
+            absl::StrCat("sequence_lens[", b, "] = ", lens[b], ", expected 0..", max_len));
       }
       std::vector<Value> sv;
       for (const Tensor& t : states) {
@@ -188,8 +188,8 @@ absl::Status ScanKernel(KernelContext& ctx) {
       std::vector<Tensor> outs_b;
       std::vector<int64_t> axes0(k_out, 0);
       RETURN_IF_ERROR(ScanOnce(ctx, *runner, *body, sv, in_b, std::vector<int>(m, 0), in_reverse,
-                               axes0, out_reverse, lens[b], max_len,
-                               absl::StrCat("batch ", b, " "), &outs_b));
+                               axes0, out_reverse, lens[b], max_len, absl::StrCat("batch ", b, " "),
+                               &outs_b));
       for (size_t j = 0; j < outs_b.size(); ++j) per_output[j].push_back(std::move(outs_b[j]));
     }
     for (auto& parts : per_output) {

@@ -29,8 +29,8 @@ absl::Status SequenceMapKernel(KernelContext& ctx) {
     const Value* v = ctx.InputValue(i);
     if (v == nullptr || v->is_none()) return ctx.Invalid(absl::StrCat("input ", i, " is missing"));
     if (v->is_sequence() && v->items().size() != n) {
-      return ctx.Invalid(absl::StrCat("input ", i, " has ", v->items().size(),
-                                      " elements, input 0 has ", n));
+      return ctx.Invalid(
+          absl::StrCat("input ", i, " has ", v->items().size(), " elements, input 0 has ", n));
     }
   }
   std::vector<std::vector<Tensor>> outs(ctx.num_outputs());
@@ -40,12 +40,12 @@ absl::Status SequenceMapKernel(KernelContext& ctx) {
       const Value* v = ctx.InputValue(i);
       in.push_back(v->is_sequence() ? Value::FromTensor(v->items()[k]) : *v);
     }
-    ASSIGN_OR_RETURN(std::vector<Value> out, runner->Run(*body, std::move(in),
-                                                        absl::StrCat("iter ", k)));
+    ASSIGN_OR_RETURN(std::vector<Value> out,
+                     runner->Run(*body, std::move(in), absl::StrCat("iter ", k)));
     for (int j = 0; j < ctx.num_outputs(); ++j) {
       if (!out[j].is_tensor()) {
-        return ctx.Invalid(absl::StrCat("body output ", j, " is a ", out[j].Describe(),
-                                        ", expected a tensor"));
+        return ctx.Invalid(
+            absl::StrCat("body output ", j, " is a ", out[j].Describe(), ", expected a tensor"));
       }
       outs[j].push_back(out[j].tensor());
     }

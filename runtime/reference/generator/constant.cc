@@ -1,4 +1,4 @@
-// Value generators: Constant (every value attribute), ConstantOfShape, Range, EyeLikeKernel.
+// Value generators: Constant (every value attribute), ConstantOfShape, Range, EyeLike.
 
 #include <algorithm>
 #include <cmath>

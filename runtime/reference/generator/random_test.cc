@@ -1,11 +1,11 @@
 // The random generators' distributions, checked by their moments and frequencies against the
 // distribution's own parameters (bounds of 5 standard errors: a failure is a wrong distribution,
 // not bad luck), plus seeding and input errors.
+#include <onnx/onnx_pb.h>
+
 #include <cmath>
 #include <string>
 #include <vector>
-
-#include <onnx/onnx_pb.h>
 
 #include "gtest/gtest.h"
 #include "runtime/reference/kernel_table.h"
@@ -31,7 +31,8 @@ void SetFloat(onnx::NodeProto* n, const std::string& name, float v) {
 }
 
 absl::StatusOr<std::vector<double>> RunNode(const onnx::NodeProto& n, int opset,
-                                        std::vector<const Tensor*> ins, Shape* shape = nullptr) {
+                                            std::vector<const Tensor*> ins,
+                                            Shape* shape = nullptr) {
   KernelContext ctx(n, opset, std::move(ins), 1);
   const KernelDef* k = ReferenceKernelTable().Find("", n.op_type(), opset);
   if (k == nullptr) return absl::NotFoundError(n.op_type());

@@ -19,8 +19,8 @@ absl::Status DetKernel(KernelContext& ctx) {
   if (!IsFloating(x->dtype())) return ctx.Invalid("X must be a floating tensor");
   const int r = x->rank();
   if (r < 2 || x->shape()[r - 1] != x->shape()[r - 2]) {
-    return ctx.Invalid(absl::StrCat("X has shape ", ShapeToString(x->shape()),
-                                    ", expected [..., M, M]"));
+    return ctx.Invalid(
+        absl::StrCat("X has shape ", ShapeToString(x->shape()), ", expected [..., M, M]"));
   }
   const int64_t m = x->shape()[r - 1];
   Shape out(x->shape().begin(), x->shape().end() - 2);

@@ -1,4 +1,4 @@
-// TopKKernel: the k largest or smallest along an axis, stable for equal values (lower index first),
+// TopK: the k largest or smallest along an axis, stable for equal values (lower index first),
 // optionally sorted.
 
 #include <algorithm>

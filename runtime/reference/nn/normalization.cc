@@ -1,5 +1,5 @@
 // Normalizations: LayerNormalization, InstanceNormalization, BatchNormalization (inference),
-// LRN and MeanVarianceNormalizationKernel. Means and variances in double.
+// LRN and MeanVarianceNormalization. Means and variances in double.
 
 #include <algorithm>
 #include <cmath>

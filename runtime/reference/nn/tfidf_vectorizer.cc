@@ -55,12 +55,12 @@ absl::Status TfIdfVectorizerKernel(KernelContext& ctx) {
     }
   }
   if (static_cast<int64_t>(indexes.size()) != id) {
-    return ctx.Invalid(absl::StrCat("ngram_indexes has ", indexes.size(), " values for ", id,
-                                    " pool n-grams"));
+    return ctx.Invalid(
+        absl::StrCat("ngram_indexes has ", indexes.size(), " values for ", id, " pool n-grams"));
   }
   if (!weights.empty() && static_cast<int64_t>(weights.size()) != id) {
-    return ctx.Invalid(absl::StrCat("weights has ", weights.size(), " values for ", id,
-                                    " pool n-grams"));
+    return ctx.Invalid(
+        absl::StrCat("weights has ", weights.size(), " values for ", id, " pool n-grams"));
   }
   int64_t width = 0;
   for (int64_t i : indexes) {

@@ -58,8 +58,8 @@ absl::Status RoiAlignKernel(KernelContext& ctx) {
   if (mode != "avg" && mode != "max") {
     return ctx.Invalid(absl::StrCat("mode \"", mode, "\", expected avg or max"));
   }
-  const std::string ctm = ctx.GetString(
-      "coordinate_transformation_mode", ctx.opset() >= 16 ? "half_pixel" : "output_half_pixel");
+  const std::string ctm = ctx.GetString("coordinate_transformation_mode",
+                                        ctx.opset() >= 16 ? "half_pixel" : "output_half_pixel");
   if (ctm != "half_pixel" && ctm != "output_half_pixel") {
     return ctx.Invalid(absl::StrCat("coordinate_transformation_mode \"", ctm,
                                     "\", expected half_pixel or output_half_pixel"));
@@ -81,8 +81,7 @@ absl::Status RoiAlignKernel(KernelContext& ctx) {
   const double offset = half_pixel ? 0.5 : 0.0;
   for (int64_t r = 0; r < num; ++r) {
     if (bi[r] < 0 || bi[r] >= n) {
-      return ctx.Invalid(absl::StrCat("batch_indices[", r, "] = ", bi[r], ", expected 0..",
-                                      n - 1));
+      return ctx.Invalid(absl::StrCat("batch_indices[", r, "] = ", bi[r], ", expected 0..", n - 1));
     }
     const double x0 = rv[r * 4] * scale - offset, y0 = rv[r * 4 + 1] * scale - offset;
     double rw = rv[r * 4 + 2] * scale - offset - x0, rh = rv[r * 4 + 3] * scale - offset - y0;

@@ -21,8 +21,8 @@ absl::Status MaxRoiPoolKernel(KernelContext& ctx) {
   ASSIGN_OR_RETURN(const Tensor* rois, ctx.Input(1));
   if (x->rank() != 4) return ctx.Invalid("X must be [N, C, H, W]");
   if (rois->rank() != 2 || rois->shape()[1] != 5) {
-    return ctx.Invalid(absl::StrCat("rois has shape ", ShapeToString(rois->shape()),
-                                    ", expected [R, 5]"));
+    return ctx.Invalid(
+        absl::StrCat("rois has shape ", ShapeToString(rois->shape()), ", expected [R, 5]"));
   }
   const std::vector<int64_t> pooled = ctx.GetInts("pooled_shape", {});
   if (pooled.size() != 2 || pooled[0] < 1 || pooled[1] < 1) {
@@ -50,7 +50,8 @@ absl::Status MaxRoiPoolKernel(KernelContext& ctx) {
     for (int64_t ch = 0; ch < c; ++ch) {
       const double* plane = xv.data() + (b * c + ch) * h * w;
       for (int64_t i = 0; i < ph; ++i) {
-        const int64_t hs = std::clamp<int64_t>(static_cast<int64_t>(std::floor(i * bin_h)) + y1, 0, h);
+        const int64_t hs =
+            std::clamp<int64_t>(static_cast<int64_t>(std::floor(i * bin_h)) + y1, 0, h);
         const int64_t he =
             std::clamp<int64_t>(static_cast<int64_t>(std::ceil((i + 1) * bin_h)) + y1, 0, h);
         for (int64_t j = 0; j < pw; ++j) {

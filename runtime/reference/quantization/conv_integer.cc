@@ -73,11 +73,12 @@ absl::Status ConvIntegerKernel(KernelContext& ctx) {
   ASSIGN_OR_RETURN(const Tensor* x, ctx.Input(0));
   ASSIGN_OR_RETURN(const Tensor* w, ctx.Input(1));
   if (!Is8Bit(x->dtype()) || !Is8Bit(w->dtype())) {
-    return ctx.Invalid(absl::StrCat("x is ", DTypeName(x->dtype()), ", w ",
-                                    DTypeName(w->dtype()), "; expected u8 or i8"));
+    return ctx.Invalid(absl::StrCat("x is ", DTypeName(x->dtype()), ", w ", DTypeName(w->dtype()),
+                                    "; expected u8 or i8"));
   }
   ASSIGN_OR_RETURN(ConvParams p, ResolveConv(ctx, x->shape(), w->shape()));
-  ASSIGN_OR_RETURN(std::vector<double> xz, PerChannel(ctx, ctx.OptionalInput(2), 1, 0, "x_zero_point"));
+  ASSIGN_OR_RETURN(std::vector<double> xz,
+                   PerChannel(ctx, ctx.OptionalInput(2), 1, 0, "x_zero_point"));
   ASSIGN_OR_RETURN(std::vector<double> wz,
                    PerChannel(ctx, ctx.OptionalInput(3), p.c_out, 0, "w_zero_point"));
   ASSIGN_OR_RETURN(std::vector<int64_t> y, IntegerConv(ctx, *x, *w, xz[0], wz, p));
@@ -101,7 +102,8 @@ absl::Status QLinearConvKernel(KernelContext& ctx) {
                    PerChannel(ctx, *ctx.Input(5), p.c_out, 0, "w_zero_point"));
   ASSIGN_OR_RETURN(std::vector<double> ys, PerChannel(ctx, *ctx.Input(6), 1, 1, "y_scale"));
   ASSIGN_OR_RETURN(std::vector<double> yz, PerChannel(ctx, y_zp_t, 1, 0, "y_zero_point"));
-  ASSIGN_OR_RETURN(std::vector<double> bias, PerChannel(ctx, ctx.OptionalInput(8), p.c_out, 0, "B"));
+  ASSIGN_OR_RETURN(std::vector<double> bias,
+                   PerChannel(ctx, ctx.OptionalInput(8), p.c_out, 0, "B"));
   ASSIGN_OR_RETURN(std::vector<int64_t> acc, IntegerConv(ctx, *x, *w, xz[0], wz, p));
   const int64_t os = p.OutSpatialSize();
   const double lo = y_zp_t->dtype() == DType::kU8 ? 0 : -128;

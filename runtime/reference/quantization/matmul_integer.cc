@@ -67,8 +67,10 @@ absl::Status MatMulIntegerKernel(KernelContext& ctx) {
     return ctx.Invalid("A and B must be u8 or i8");
   }
   ASSIGN_OR_RETURN(MatMulPlan p, PlanMatMul(ctx, a->shape(), b->shape()));
-  ASSIGN_OR_RETURN(std::vector<double> az, PerLine(ctx, ctx.OptionalInput(2), p.m, 0, "a_zero_point"));
-  ASSIGN_OR_RETURN(std::vector<double> bz, PerLine(ctx, ctx.OptionalInput(3), p.n, 0, "b_zero_point"));
+  ASSIGN_OR_RETURN(std::vector<double> az,
+                   PerLine(ctx, ctx.OptionalInput(2), p.m, 0, "a_zero_point"));
+  ASSIGN_OR_RETURN(std::vector<double> bz,
+                   PerLine(ctx, ctx.OptionalInput(3), p.n, 0, "b_zero_point"));
   ASSIGN_OR_RETURN(std::vector<int64_t> y, IntegerProduct(*a, *b, p, az, bz));
   ASSIGN_OR_RETURN(Tensor out, WriteAs<int64_t>(DType::kI32, p.out_shape, y));
   ctx.SetOutput(0, std::move(out));

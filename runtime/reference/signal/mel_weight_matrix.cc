@@ -20,8 +20,8 @@ namespace {
 absl::StatusOr<double> Scalar(const KernelContext& ctx, int i, const char* what) {
   ASSIGN_OR_RETURN(const Tensor* t, ctx.Input(i));
   if (t->num_elements() != 1) {
-    return ctx.Invalid(absl::StrCat(what, " has shape ", ShapeToString(t->shape()),
-                                    ", expected a scalar"));
+    return ctx.Invalid(
+        absl::StrCat(what, " has shape ", ShapeToString(t->shape()), ", expected a scalar"));
   }
   ASSIGN_OR_RETURN(std::vector<double> v, ReadAs<double>(*t));
   return v[0];

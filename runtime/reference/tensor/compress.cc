@@ -1,4 +1,4 @@
-// CompressKernel (select slices where the condition is true), NonZeroKernel and ReverseSequenceKernel.
+// Compress (select slices where the condition is true), NonZero and ReverseSequence.
 
 #include <algorithm>
 #include <cstring>

@@ -1,4 +1,4 @@
-// Gather, GatherElements and GatherNDKernel (negative indices wrap; out-of-range indices are errors).
+// Gather, GatherElements and GatherND (negative indices wrap; out-of-range indices are errors).
 
 #include <algorithm>
 #include <cstring>

@@ -33,7 +33,9 @@ double Reflect(double c, double twice_low, double twice_high) {
   return flips % 2 == 0 ? extra + lo : span - extra + lo;
 }
 
-double Clip(double c, int64_t size) { return std::min(static_cast<double>(size - 1), std::max(c, 0.0)); }
+double Clip(double c, int64_t size) {
+  return std::min(static_cast<double>(size - 1), std::max(c, 0.0));
+}
 
 // The padding's remapping of a source coordinate.
 double Pad(double c, int64_t size, Padding padding, bool align) {
@@ -62,13 +64,14 @@ absl::Status GridSampleKernel(KernelContext& ctx) {
   ASSIGN_OR_RETURN(const Tensor* x, ctx.Input(0));
   ASSIGN_OR_RETURN(const Tensor* grid, ctx.Input(1));
   if (x->rank() != 4) {
-    return ctx.Error(absl::StatusCode::kUnimplemented,
-                     absl::StrCat("X has rank ", x->rank(), "; only 4-D [N, C, H, W] is supported"));
+    return ctx.Error(
+        absl::StatusCode::kUnimplemented,
+        absl::StrCat("X has rank ", x->rank(), "; only 4-D [N, C, H, W] is supported"));
   }
   const int64_t n = x->shape()[0], c = x->shape()[1], h = x->shape()[2], w = x->shape()[3];
   if (grid->rank() != 4 || grid->shape()[0] != n || grid->shape()[3] != 2) {
-    return ctx.Invalid(absl::StrCat("grid has shape ", ShapeToString(grid->shape()),
-                                    ", expected [", n, ", H_out, W_out, 2]"));
+    return ctx.Invalid(absl::StrCat("grid has shape ", ShapeToString(grid->shape()), ", expected [",
+                                    n, ", H_out, W_out, 2]"));
   }
   const std::string mode = ctx.GetString("mode", "bilinear");
   const std::string pad_name = ctx.GetString("padding_mode", "zeros");
@@ -84,10 +87,11 @@ absl::Status GridSampleKernel(KernelContext& ctx) {
   } else if (pad_name == "reflection") {
     padding = Padding::kReflection;
   } else {
-    return ctx.Invalid(absl::StrCat("padding_mode \"", pad_name,
-                                    "\", expected zeros, border or reflection"));
+    return ctx.Invalid(
+        absl::StrCat("padding_mode \"", pad_name, "\", expected zeros, border or reflection"));
   }
   const int64_t ho = grid->shape()[1], wo = grid->shape()[2];
+  RETURN_IF_ERROR(ctx.Annotate(CheckOutputShape({n, c, ho, wo})));
   ASSIGN_OR_RETURN(std::vector<double> xv, ReadAs<double>(*x));
   ASSIGN_OR_RETURN(std::vector<double> gv, ReadAs<double>(*grid));
   std::vector<double> y(n * c * ho * wo, 0.0);
@@ -119,7 +123,8 @@ absl::Status GridSampleKernel(KernelContext& ctx) {
           } else {
             const double px = Pad(fx, w, padding, align), py = Pad(fy, h, padding, align);
             if (mode == "nearest") {
-              v = at(static_cast<int64_t>(std::nearbyint(py)), static_cast<int64_t>(std::nearbyint(px)));
+              v = at(static_cast<int64_t>(std::nearbyint(py)),
+                     static_cast<int64_t>(std::nearbyint(px)));
             } else {
               const double x0 = std::floor(px), y0 = std::floor(py);
               const double lx = px - x0, ly = py - y0;

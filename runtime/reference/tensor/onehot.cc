@@ -1,4 +1,4 @@
-// OneHotKernel: depth from a scalar input, values [off, on], negative indices wrap.
+// OneHot: depth from a scalar input, values [off, on], negative indices wrap.
 
 #include <cstring>
 

@@ -1,4 +1,4 @@
-// ScatterND, ScatterElementsKernel and the deprecated Scatter (opset 9-10), with the reductions of
+// ScatterND, ScatterElements and the deprecated Scatter (opset 9-10), with the reductions of
 // opsets 16 and 18.
 
 #include <algorithm>

@@ -1,4 +1,4 @@
-// DepthToSpaceKernel (DCR and CRD modes) and SpaceToDepthKernel, as permutations of a 6-D view.
+// DepthToSpace (DCR and CRD modes) and SpaceToDepth, as permutations of a 6-D view.
 
 
 #include "absl/strings/str_cat.h"

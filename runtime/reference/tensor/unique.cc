@@ -53,8 +53,7 @@ absl::Status UniqueKernel(KernelContext& ctx) {
     if (first.emplace(keys[k], k).second) order.push_back(k);
   }
   if (sorted) {
-    std::sort(order.begin(), order.end(),
-              [&](int64_t a, int64_t b) { return keys[a] < keys[b]; });
+    std::sort(order.begin(), order.end(), [&](int64_t a, int64_t b) { return keys[a] < keys[b]; });
   }
   std::map<std::vector<double>, int64_t> position;
   for (size_t u = 0; u < order.size(); ++u) position[keys[order[u]]] = static_cast<int64_t>(u);
