@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <exception>
 #include <fstream>
-#include <queue>
 #include <set>
 #include <sstream>
 
