@@ -91,6 +91,21 @@ void EncodeFromDouble(const double* src, int64_t count, DType to, uint8_t* dst) 
     case DType::kBool:
       for (int64_t i = 0; i < count; ++i) dst[i] = src[i] != 0.0 ? 1 : 0;
       break;
+    case DType::kU16: {
+      uint16_t* p = reinterpret_cast<uint16_t*>(dst);
+      for (int64_t i = 0; i < count; ++i) p[i] = SaturatingFromDouble<uint16_t>(src[i]);
+      break;
+    }
+    case DType::kU32: {
+      uint32_t* p = reinterpret_cast<uint32_t*>(dst);
+      for (int64_t i = 0; i < count; ++i) p[i] = SaturatingFromDouble<uint32_t>(src[i]);
+      break;
+    }
+    case DType::kU64: {
+      uint64_t* p = reinterpret_cast<uint64_t*>(dst);
+      for (int64_t i = 0; i < count; ++i) p[i] = SaturatingFromDouble<uint64_t>(src[i]);
+      break;
+    }
     case DType::kQ8_0: {
       std::vector<float> tmp(src, src + count);
       QuantizeQ8_0Scalar(tmp.data(), count, dst);

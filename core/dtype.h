@@ -30,13 +30,18 @@ enum class DType : uint8_t {
   kU8,
   kBool,
   kQ8_0,
+  // Appended (values above are stable): ONNX's unsigned types, for the runtime's kernels.
+  kU16,
+  kU32,
+  kU64,
 };
 
-inline constexpr int kNumDTypes = 11;
+inline constexpr int kNumDTypes = 14;
 inline constexpr int64_t kQ8_0BlockSize = 32;
 inline constexpr int64_t kQ8_0BlockBytes = 34;  // f16 scale + 32 x int8
 
-// Short lowercase name: "f32", "f16", "bf16", "f64", "i8", "i16", "i32", "i64", "u8", "bool", "q8_0".
+// Short lowercase name: "f32", "f16", "bf16", "f64", "i8", "i16", "i32", "i64", "u8", "bool", "q8_0",
+// "u16", "u32", "u64".
 absl::string_view DTypeName(DType t);
 // Inverse of DTypeName; an unknown name is InvalidArgument listing the known ones.
 absl::StatusOr<DType> DTypeFromName(absl::string_view name);

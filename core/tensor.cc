@@ -350,6 +350,21 @@ void Decode(DType dtype, const uint8_t* src, int64_t count, Out* out) {
     case DType::kBool:
       for (int64_t i = 0; i < count; ++i) out[i] = static_cast<Out>(src[i]);
       break;
+    case DType::kU16: {
+      const uint16_t* p = reinterpret_cast<const uint16_t*>(src);
+      for (int64_t i = 0; i < count; ++i) out[i] = static_cast<Out>(p[i]);
+      break;
+    }
+    case DType::kU32: {
+      const uint32_t* p = reinterpret_cast<const uint32_t*>(src);
+      for (int64_t i = 0; i < count; ++i) out[i] = static_cast<Out>(p[i]);
+      break;
+    }
+    case DType::kU64: {
+      const uint64_t* p = reinterpret_cast<const uint64_t*>(src);
+      for (int64_t i = 0; i < count; ++i) out[i] = static_cast<Out>(p[i]);
+      break;
+    }
     case DType::kQ8_0:
       // `count` is a multiple of the block size here.
       for (int64_t b = 0; b < count / kQ8_0BlockSize; ++b) {

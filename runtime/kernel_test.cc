@@ -67,7 +67,7 @@ TEST(BackendsTest, KnownAndUnknownBackends) {
 }
 
 // Every op the issue lists for PyTorch 1.13 audio/TTS exports at opsets 13-17 has a reference
-// kernel (the nn ones come from nn_kernels).
+// kernel.
 TEST(ReferenceTableTest, CoversTheIssueOpList) {
   const KernelTable& t = ReferenceKernelTable();
   for (const char* op :

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <exception>
 #include <fstream>
-#include <queue>
 #include <set>
 #include <sstream>
 
@@ -17,6 +16,7 @@
 #include "re2/re2.h"
 #include "runtime/cpu/fused_kernels.h"
 #include "runtime/cpu/kernel_table.h"
+#include "runtime/executor.h"
 #include "runtime/tensor_proto.h"
 #include "runtime/tensor_util.h"
 
@@ -38,24 +38,30 @@ std::string Dirname(const std::string& path) {
   return slash == 0 ? "/" : path.substr(0, slash);
 }
 
-std::string NodeLabel(const onnx::NodeProto& n) {
-  return absl::StrCat("node '", n.name(), "' (", n.op_type(), ")");
+void CollectUnsupported(const onnx::GraphProto& g, const std::string& prefix,
+                        const std::map<std::string, int>& opsets, const KernelTable& table,
+                        int depth, std::vector<UnsupportedNode>* out) {
+  for (const onnx::NodeProto& n : g.node()) {
+    const std::string domain = NormalizeDomain(n.domain());
+    const int opset = OpsetFor(opsets, domain);
+    if (table.Find(domain, n.op_type(), opset) == nullptr) {
+      out->push_back({prefix + n.name(), domain, n.op_type(), opset});
+    }
+    // Nesting deeper than any exporter writes is left to the planner to reject.
+    if (depth >= kMaxSubgraphDepth) continue;
+    for (const auto& [attr, sub] : GraphAttributes(n)) {
+      CollectUnsupported(*sub, absl::StrCat(prefix, n.name(), "/", attr, "/"), opsets, table,
+                         depth + 1, out);
+    }
+  }
 }
 
 }  // namespace
 
 std::vector<UnsupportedNode> FindUnsupportedNodes(const onnx::ModelProto& model,
                                                   const KernelTable& table) {
-  std::map<std::string, int> opsets = OpsetMap(model);
   std::vector<UnsupportedNode> out;
-  for (const onnx::NodeProto& n : model.graph().node()) {
-    const std::string domain = NormalizeDomain(n.domain());
-    auto it = opsets.find(domain);
-    const int opset = it == opsets.end() ? 0 : it->second;
-    if (table.Find(domain, n.op_type(), opset) == nullptr) {
-      out.push_back({n.name(), domain, n.op_type(), opset});
-    }
-  }
+  CollectUnsupported(model.graph(), "", OpsetMap(model), table, 0, &out);
   return out;
 }
 
@@ -133,6 +139,7 @@ absl::Status Session::Init(const std::string& base_dir) {
 
   for (onnx::TensorProto& init : *model_.mutable_graph()->mutable_initializer()) {
     ASSIGN_OR_RETURN(Tensor t, TensorFromProto(init, source_, base_dir));
+    initializer_values_[init.name()] = Value::FromTensor(t);
     initializers_[init.name()] = std::move(t);
     // The bytes now live in the Tensor; drop the proto's copy.
     init.clear_raw_data();
@@ -146,90 +153,25 @@ absl::Status Session::Init(const std::string& base_dir) {
   }
   for (const onnx::ValueInfoProto& v : g.output()) output_names_.push_back(v.name());
 
-  // Producers, and a topological order that keeps graph order where it is valid (Kahn's
-  // algorithm, smallest ready index first).
-  const int n = g.node_size();
-  std::set<std::string> available(input_names_.begin(), input_names_.end());
-  for (const auto& [name, t] : initializers_) available.insert(name);
-  std::map<std::string, std::vector<int>> consumers;
-  std::vector<int> missing_inputs(n, 0);
-  for (int i = 0; i < n; ++i) {
-    const onnx::NodeProto& node = g.node(i);
-    for (const std::string& out : node.output()) {
-      if (out.empty()) continue;
-      if (producers_.count(out) || available.count(out)) {
-        return absl::InvalidArgumentError(absl::StrCat(source_, ": ", NodeLabel(node),
-                                                       ": value \"", out,
-                                                       "\" is produced more than once"));
-      }
-      producers_[out] = {i, node.name(), node.op_type()};
-    }
-  }
-  for (int i = 0; i < n; ++i) {
-    const onnx::NodeProto& node = g.node(i);
-    std::set<std::string> seen;
-    for (const std::string& in : node.input()) {
-      if (in.empty()) continue;
-      ++use_counts_[in];
-      if (available.count(in)) continue;
-      if (producers_.count(in) == 0) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            source_, ": ", NodeLabel(node), ": input \"", in,
-            "\" is not a graph input, an initializer or any node's output"));
-      }
-      if (seen.insert(in).second) {
-        ++missing_inputs[i];
-        consumers[in].push_back(i);
-      }
-    }
-  }
-  std::priority_queue<int, std::vector<int>, std::greater<int>> ready;
-  for (int i = 0; i < n; ++i) if (missing_inputs[i] == 0) ready.push(i);
-  while (!ready.empty()) {
-    const int i = ready.top();
-    ready.pop();
-    order_.push_back(i);
+  // Execution order and kernels of the main graph and every subgraph.
+  ASSIGN_OR_RETURN(plans_, PlanModel(model_, *table_, opsets_, initializers_, source_, base_dir));
+  for (int i = 0; i < g.node_size(); ++i) {
     for (const std::string& out : g.node(i).output()) {
-      for (int c : consumers[out]) {
-        if (--missing_inputs[c] == 0) ready.push(c);
-      }
+      if (!out.empty()) producers_[out] = {i, g.node(i).name(), g.node(i).op_type()};
     }
   }
-  if (static_cast<int>(order_.size()) != n) {
-    for (int i = 0; i < n; ++i) {
-      if (missing_inputs[i] > 0) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            source_, ": ", NodeLabel(g.node(i)), " is part of a cycle; expected an acyclic graph"));
-      }
-    }
-  }
-  for (const std::string& out : output_names_) {
-    if (!producers_.count(out) && !available.count(out)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(source_, ": graph output \"", out, "\" is never produced"));
-    }
-  }
-  kernels_.resize(n);
-  for (int i = 0; i < n; ++i) {
-    const onnx::NodeProto& node = g.node(i);
-    kernels_[i] = table_->Find(NormalizeDomain(node.domain()), node.op_type(),
-                               Opset(node.domain()));
-  }
-  for (int i : order_) {
-    plain_.nodes.push_back(&g.node(i));
-    plain_.kernels.push_back(kernels_[i]);
-  }
-  plain_.use_counts = use_counts_;
-  if (options_.fuse && table_->backend() == "cpu" && CpuFastKernelsEnabled()) {
+  if (options_.fuse && table_->backend() == "cpu" && CpuFastKernelsEnabled() &&
+      !plans_.main->has_subgraphs) {
     RETURN_IF_ERROR(BuildFusedPlan());
   }
   return absl::OkStatus();
 }
 
 absl::Status Session::BuildFusedPlan() {
-  FusedGraph fg = FuseForCpu(model_.graph(), order_, initializers_, Opset(""));
+  FusedGraph fg = FuseForCpu(model_.graph(), plans_.main->order, initializers_, Opset(""));
   if (fg.matmul_bias + fg.layer_norm + fg.gelu == 0) return absl::OkStatus();
   fusion_ = std::move(fg);
+  fused_.graph = &model_.graph();
   for (const onnx::NodeProto& node : fusion_.nodes) {
     const KernelDef* k =
         node.domain() == kFusedDomain
@@ -245,13 +187,11 @@ absl::Status Session::BuildFusedPlan() {
       if (!in.empty()) ++fused_.use_counts[in];
     }
   }
+  for (const std::string& out : output_names_) ++fused_.use_counts[out];
   return absl::OkStatus();
 }
 
-int Session::Opset(const std::string& domain) const {
-  auto it = opsets_.find(NormalizeDomain(domain));
-  return it == opsets_.end() ? 0 : it->second;
-}
+int Session::Opset(const std::string& domain) const { return OpsetFor(opsets_, domain); }
 
 absl::Status Session::ReplaceInitializer(const std::string& name, const Tensor& value) {
   auto it = initializers_.find(name);
@@ -270,6 +210,7 @@ absl::Status Session::ReplaceInitializer(const std::string& name, const Tensor& 
   } else {
     ASSIGN_OR_RETURN(t, value.Contiguous());
   }
+  initializer_values_[name] = Value::FromTensor(t);
   it->second = std::move(t);
   return absl::OkStatus();
 }
@@ -279,55 +220,102 @@ const ValueProducer* Session::Producer(const std::string& value_name) const {
   return it == producers_.end() ? nullptr : &it->second;
 }
 
+absl::Status Session::CheckInput(const onnx::ValueInfoProto& v, const Value& value) const {
+  const onnx::TypeProto& type = v.type();
+  if (type.has_optional_type() && value.is_none()) return absl::OkStatus();
+  const onnx::TypeProto& inner = type.has_optional_type() ? type.optional_type().elem_type() : type;
+  if (inner.has_sequence_type()) {
+    if (!value.is_sequence()) {
+      return absl::InvalidArgumentError(absl::StrCat(source_, ": graph input \"", v.name(),
+                                                     "\" is a ", value.Describe(),
+                                                     ", expected a sequence"));
+    }
+    return absl::OkStatus();
+  }
+  if (!inner.has_tensor_type()) return absl::OkStatus();
+  if (!value.is_tensor()) {
+    return absl::InvalidArgumentError(absl::StrCat(source_, ": graph input \"", v.name(),
+                                                   "\" is a ", value.Describe(),
+                                                   ", expected a tensor"));
+  }
+  const Tensor& t = value.tensor();
+  const auto& tt = inner.tensor_type();
+  absl::StatusOr<DType> want = DTypeFromOnnx(tt.elem_type());
+  if (want.ok() && *want != t.dtype()) {
+    return absl::InvalidArgumentError(absl::StrCat(source_, ": graph input \"", v.name(),
+                                                   "\" is ", DTypeName(t.dtype()),
+                                                   ", expected ", DTypeName(*want)));
+  }
+  if (tt.has_shape()) {
+    bool ok = tt.shape().dim_size() == t.rank();
+    for (int d = 0; ok && d < t.rank(); ++d) {
+      const auto& dim = tt.shape().dim(d);
+      if (dim.has_dim_value() && dim.dim_value() != t.shape()[d]) ok = false;
+    }
+    if (!ok) {
+      std::vector<std::string> dims;
+      for (const auto& dim : tt.shape().dim()) {
+        dims.push_back(dim.has_dim_value() ? absl::StrCat(dim.dim_value())
+                                           : (dim.dim_param().empty() ? "?" : dim.dim_param()));
+      }
+      return absl::InvalidArgumentError(absl::StrCat(
+          source_, ": graph input \"", v.name(), "\" has shape ", ShapeToString(t.shape()),
+          ", expected [", absl::StrJoin(dims, ", "), "]"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::map<std::string, Tensor>> Session::Run(
     const std::map<std::string, Tensor>& inputs, const RunOptions& options) const {
+  std::map<std::string, Value> values;
+  for (const auto& [name, t] : inputs) values[name] = Value::FromTensor(t);
+  ASSIGN_OR_RETURN(auto outputs, RunValues(values, options));
+  std::map<std::string, Tensor> result;
+  for (auto& [name, v] : outputs) {
+    if (!v.is_tensor()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          source_, ": graph output \"", name, "\" is a ", v.Describe(),
+          "; expected a tensor (RunValues returns values of every kind)"));
+    }
+    result[name] = v.tensor();
+  }
+  return result;
+}
+
+absl::StatusOr<std::map<std::string, Value>> Session::RunValues(
+    const std::map<std::string, Value>& inputs, const RunOptions& options) const {
   const onnx::GraphProto& g = model_.graph();
-  std::map<std::string, Tensor> env(initializers_);
-  // Graph inputs: every declared one must be fed with the declared element type and static dims.
+  std::map<std::string, Value> env;
+  // Graph inputs: every declared one must be fed (an optional one may be left out) with the
+  // declared kind, element type and static dims.
   for (const onnx::ValueInfoProto& v : g.input()) {
     auto it = inputs.find(v.name());
     if (it == inputs.end()) {
       if (initializers_.count(v.name())) continue;
+      if (v.type().has_optional_type()) {
+        env[v.name()] = Value::None();
+        continue;
+      }
       return absl::InvalidArgumentError(
           absl::StrCat(source_, ": graph input \"", v.name(), "\" was not given"));
     }
-    const Tensor& t = it->second;
-    if (v.type().has_tensor_type()) {
-      const auto& tt = v.type().tensor_type();
-      absl::StatusOr<DType> want = DTypeFromOnnx(tt.elem_type());
-      if (want.ok() && *want != t.dtype()) {
-        return absl::InvalidArgumentError(absl::StrCat(
-            source_, ": graph input \"", v.name(), "\" is ", DTypeName(t.dtype()), ", expected ",
-            DTypeName(*want)));
-      }
-      if (tt.has_shape()) {
-        bool ok = tt.shape().dim_size() == t.rank();
-        for (int d = 0; ok && d < t.rank(); ++d) {
-          const auto& dim = tt.shape().dim(d);
-          if (dim.has_dim_value() && dim.dim_value() != t.shape()[d]) ok = false;
-        }
-        if (!ok) {
-          std::vector<std::string> dims;
-          for (const auto& dim : tt.shape().dim()) {
-            dims.push_back(dim.has_dim_value() ? absl::StrCat(dim.dim_value())
-                                               : (dim.dim_param().empty() ? "?" : dim.dim_param()));
-          }
-          return absl::InvalidArgumentError(absl::StrCat(
-              source_, ": graph input \"", v.name(), "\" has shape ", ShapeToString(t.shape()),
-              ", expected [", absl::StrJoin(dims, ", "), "]"));
-        }
-      }
-    }
-    env[v.name()] = t;
+    RETURN_IF_ERROR(CheckInput(v, it->second));
+    env[v.name()] = it->second;
   }
-  for (const auto& [name, t] : inputs) {
+  for (const auto& [name, v] : inputs) {
     if (!env.count(name)) {
       return absl::InvalidArgumentError(
           absl::StrCat(source_, ": \"", name, "\" is not a graph input of the model"));
     }
   }
   for (const auto& [name, t] : options.overrides) {
-    if (!env.count(name) && !producers_.count(name)) {
+    bool known = env.count(name) || initializers_.count(name) || producers_.count(name);
+    for (auto it = plans_.subgraph_values.begin(); !known && it != plans_.subgraph_values.end();
+         ++it) {
+      known = absl::EndsWith(name, absl::StrCat("/", *it));
+    }
+    if (!known) {
       return absl::InvalidArgumentError(absl::StrCat(
           source_, ": override \"", name, "\" names no value of the model (no node output, "
           "graph input or initializer)"));
@@ -342,62 +330,24 @@ absl::StatusOr<std::map<std::string, Tensor>> Session::Run(
                                                      "\" is not a valid RE2: ", pattern->error()));
     }
   }
-  std::set<std::string> graph_outputs(output_names_.begin(), output_names_.end());
+  ExecConfig config;
+  config.plans = &plans_;
+  config.initializers = &initializer_values_;
+  config.opsets = &opsets_;
+  config.num_threads = options_.num_threads;
+  config.capture = options.capture ? &options.capture : nullptr;
+  config.capture_pattern = pattern.get();
+  config.overrides = &options.overrides;
   // Fused kernels only where no one looks at or replaces an intermediate value.
   const bool fused = !fused_.nodes.empty() && !options.capture && options.overrides.empty();
-  const ExecPlan& plan = fused ? fused_ : plain_;
-  std::map<std::string, int> remaining = plan.use_counts;
-  for (size_t step = 0; step < plan.nodes.size(); ++step) {
-    const onnx::NodeProto& node = *plan.nodes[step];
-    std::vector<const Tensor*> ins;
-    for (const std::string& in : node.input()) {
-      if (in.empty()) {
-        ins.push_back(nullptr);
-        continue;
-      }
-      auto o = options.overrides.find(in);
-      if (o != options.overrides.end()) {
-        ins.push_back(&o->second);
-        continue;
-      }
-      auto it = env.find(in);
-      if (it == env.end()) {
-        return absl::InternalError(absl::StrCat(source_, ": ", NodeLabel(node), ": input \"", in,
-                                                "\" is not available"));
-      }
-      ins.push_back(&it->second);
-    }
-    KernelContext ctx(node, Opset(node.domain()), std::move(ins), options_.num_threads);
-    absl::Status st = plan.kernels[step]->fn(ctx);
-    if (!st.ok()) {
-      const std::string label = NodeLabel(node);
-      std::string msg(st.message());
-      if (!absl::StartsWith(msg, label)) msg = absl::StrCat(label, ": ", msg);
-      return absl::Status(st.code(), absl::StrCat(source_, ": ", msg));
-    }
-    for (int k = 0; k < node.output_size(); ++k) {
-      const std::string& out = node.output(k);
-      if (out.empty()) continue;
-      Tensor& t = ctx.outputs()[k];
-      if (t.data() == nullptr) {
-        return absl::InternalError(absl::StrCat(source_, ": ", NodeLabel(node),
-                                                ": the kernel did not produce output ", k, " \"",
-                                                out, "\""));
-      }
-      if (options.capture && (pattern == nullptr || RE2::PartialMatch(out, *pattern))) {
-        options.capture(node, out, t);
-      }
-      if (remaining[out] > 0 || graph_outputs.count(out)) env[out] = std::move(t);
-    }
-    // Release values whose last consumer just ran.
-    for (const std::string& in : node.input()) {
-      if (in.empty()) continue;
-      if (--remaining[in] == 0 && !graph_outputs.count(in)) env.erase(in);
-    }
+  Executor executor(config);
+  absl::StatusOr<std::map<std::string, Value>> out =
+      executor.RunMain(fused ? fused_ : *plans_.main, std::move(env));
+  if (!out.ok()) {
+    return absl::Status(out.status().code(),
+                        absl::StrCat(source_, ": ", out.status().message()));
   }
-  std::map<std::string, Tensor> result;
-  for (const std::string& out : output_names_) result[out] = env.at(out);
-  return result;
+  return out;
 }
 
 }  // namespace rt

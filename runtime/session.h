@@ -3,11 +3,21 @@
 // optional capture callback that sees every node's outputs.
 //
 // Loading runs onnx::checker::check_model and shape inference. Before anything runs, every node
-// whose (domain, op, opset) has no kernel in the backend's table is listed, all at once.
-// Intermediates are released after their last consumer; a capture callback that wants to keep
-// one copies the Tensor handle (cheap). Override values (RunOptions::overrides) replace a named
-// value for its consumers, which is how `verify --isolate` feeds reference activations into one
-// layer at a time.
+// whose (domain, op, opset) has no kernel in the backend's table is listed, all at once, nodes
+// inside subgraphs (If branches, Loop / Scan bodies) included. Intermediates are released after
+// their last consumer; a capture callback that wants to keep one copies the Tensor handle (cheap).
+// Override values (RunOptions::overrides) replace a named value for its consumers, which is how
+// `verify --isolate` feeds reference activations into one layer at a time.
+//
+// Control flow: If, Loop, Scan and SequenceMap run their graph attributes on the same backend;
+// subgraph nodes read enclosing scopes' values. Values produced inside a subgraph are captured
+// under a path: "<node>/<scope>/<value>", the scope being "then_branch" / "else_branch" for If
+// and "iter <k>" (k from 0) for Loop, Scan and SequenceMap, nested paths concatenated
+// ("/Loop/iter 2//If/then_branch//Mul_output_0"). A sequence value is captured as its elements,
+// "<name>[i]". Overrides may name such paths.
+//
+// Values: graph inputs and outputs may be tensors, sequences of tensors or optionals (RunValues);
+// an optional graph input may be left out (it is then an optional without a value).
 //
 // On the cpu backend a fusion pass (runtime/fusion.h: MatMul + bias, decomposed LayerNorm, erf
 // GELU) gives runs without a capture callback and without overrides a shorter node list; runs
@@ -38,7 +48,9 @@
 #include "absl/status/statusor.h"
 #include "core/tensor.h"
 #include "runtime/fusion.h"
+#include "runtime/graph_plan.h"
 #include "runtime/kernel.h"
+#include "runtime/value.h"
 
 namespace tp {
 namespace rt {
@@ -59,12 +71,14 @@ using CaptureFn = std::function<void(const onnx::NodeProto& node, const std::str
                                      const Tensor& value)>;
 
 struct RunOptions {
-  // Called for each node output (graph outputs included) right after the node ran.
+  // Called for each node output (graph outputs included, subgraph values under their path,
+  // sequence elements as "name[i]") right after the node ran.
   CaptureFn capture;
-  // RE2 pattern matched (partially, like grep) against output names; empty = every output.
+  // RE2 pattern matched (partially, like grep) against the reported names; empty = every output.
   std::string capture_pattern;
   // Named values whose consumers get the given tensor instead of the computed one (graph inputs,
-  // initializers and intermediates alike). Returned graph outputs and captures stay computed.
+  // initializers and intermediates alike; subgraph values by path). Returned graph outputs and
+  // captures stay computed.
   std::map<std::string, Tensor> overrides;
 };
 
@@ -83,7 +97,8 @@ struct UnsupportedNode {
   int opset = 0;
 };
 
-// Every node of `model` whose (domain, op, opset) has no kernel in `table`.
+// Every node of `model` whose (domain, op, opset) has no kernel in `table`, subgraphs included
+// (their node_name is the path "<node>/<attribute>/<inner node>").
 std::vector<UnsupportedNode> FindUnsupportedNodes(const onnx::ModelProto& model,
                                                   const KernelTable& table);
 
@@ -113,28 +128,26 @@ class Session {
 
   // The producer of a value; nullptr for graph inputs, initializers and unknown names.
   const ValueProducer* Producer(const std::string& value_name) const;
-  // Node indices in execution order.
-  const std::vector<int>& order() const { return order_; }
+  // Node indices of the main graph in execution order.
+  const std::vector<int>& order() const { return plans_.main->order; }
   // The fused node list used by runs without capture and overrides (nodes empty and counts 0
   // when fusion is off, not on the cpu backend, or nothing matched).
   const FusedGraph& fusion() const { return fusion_; }
 
-  // Runs the graph; returns the graph outputs by name.
+  // Runs the graph; returns the graph outputs by name. Every output must be a tensor (use
+  // RunValues for models with sequence or optional outputs).
   absl::StatusOr<std::map<std::string, Tensor>> Run(const std::map<std::string, Tensor>& inputs,
                                                     const RunOptions& options = {}) const;
+  // The same with values of any kind in and out.
+  absl::StatusOr<std::map<std::string, Value>> RunValues(
+      const std::map<std::string, Value>& inputs, const RunOptions& options = {}) const;
 
  private:
   Session() = default;
   absl::Status Init(const std::string& base_dir);
-
-  // One executable node list: nodes in execution order with their kernels, and how many input
-  // slots consume each value (for releasing intermediates).
-  struct ExecPlan {
-    std::vector<const onnx::NodeProto*> nodes;
-    std::vector<const KernelDef*> kernels;
-    std::map<std::string, int> use_counts;
-  };
   absl::Status BuildFusedPlan();
+  // InvalidArgument unless `v` fits graph input `decl` (kind, element type, static dims).
+  absl::Status CheckInput(const onnx::ValueInfoProto& decl, const Value& v) const;
 
   std::string source_;
   SessionOptions options_;
@@ -143,13 +156,11 @@ class Session {
   std::map<std::string, int> opsets_;
   std::vector<std::string> input_names_, output_names_;
   std::map<std::string, Tensor> initializers_;
+  std::map<std::string, Value> initializer_values_;  // the same, as the executor reads them
   std::map<std::string, ValueProducer> producers_;
-  std::vector<int> order_;
-  std::vector<const KernelDef*> kernels_;  // per node index
-  std::map<std::string, int> use_counts_;  // consuming input slots per value
-  ExecPlan plain_;                          // the graph as written, in order_
+  ModelPlan plans_;       // the graph as written, and every subgraph
   FusedGraph fusion_;
-  ExecPlan fused_;                          // over fusion_.nodes; empty when not fused
+  GraphPlan fused_;       // over fusion_.nodes; empty when not fused
 };
 
 }  // namespace rt

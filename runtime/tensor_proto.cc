@@ -102,8 +102,19 @@ absl::StatusOr<Tensor> TensorFromProto(const onnx::TensorProto& p, absl::string_
       if (p.int64_data_size() != n) return CountMismatch(p, source, "int64_data", p.int64_data_size(), n);
       for (int64_t i = 0; i < n; ++i) t.mutable_data_as<int64_t>()[i] = p.int64_data(i);
       break;
+    case DType::kU32:
+      if (p.uint64_data_size() != n) return CountMismatch(p, source, "uint64_data", p.uint64_data_size(), n);
+      for (int64_t i = 0; i < n; ++i) {
+        t.mutable_data_as<uint32_t>()[i] = static_cast<uint32_t>(p.uint64_data(i));
+      }
+      break;
+    case DType::kU64:
+      if (p.uint64_data_size() != n) return CountMismatch(p, source, "uint64_data", p.uint64_data_size(), n);
+      for (int64_t i = 0; i < n; ++i) t.mutable_data_as<uint64_t>()[i] = p.uint64_data(i);
+      break;
     default: {
-      // int32_data carries int32, int16, int8, uint8, bool, and the bits of float16/bfloat16.
+      // int32_data carries int32, int16, int8, uint16, uint8, bool, and the bits of
+      // float16/bfloat16.
       if (p.int32_data_size() != n) return CountMismatch(p, source, "int32_data", p.int32_data_size(), n);
       for (int64_t i = 0; i < n; ++i) {
         const int32_t v = p.int32_data(i);
@@ -112,6 +123,7 @@ absl::StatusOr<Tensor> TensorFromProto(const onnx::TensorProto& p, absl::string_
           case DType::kI16: t.mutable_data_as<int16_t>()[i] = static_cast<int16_t>(v); break;
           case DType::kI8: t.mutable_data_as<int8_t>()[i] = static_cast<int8_t>(v); break;
           case DType::kU8: t.mutable_data()[i] = static_cast<uint8_t>(v); break;
+          case DType::kU16: t.mutable_data_as<uint16_t>()[i] = static_cast<uint16_t>(v); break;
           case DType::kBool: t.mutable_data()[i] = v != 0; break;
           case DType::kF16:
           case DType::kBF16: t.mutable_data_as<uint16_t>()[i] = static_cast<uint16_t>(v); break;
@@ -148,6 +160,45 @@ absl::StatusOr<onnx::TensorProto> TensorToProto(const Tensor& input, const std::
   for (int64_t d : t.shape()) p.add_dims(d);
   p.set_raw_data(std::string(reinterpret_cast<const char*>(t.data()), t.nbytes()));
   return p;
+}
+
+absl::StatusOr<Value> ValueFromSequenceProto(const onnx::SequenceProto& proto,
+                                             absl::string_view source, DType empty_elem_type) {
+  if (proto.elem_type() != onnx::SequenceProto::TENSOR &&
+      proto.elem_type() != onnx::SequenceProto::UNDEFINED) {
+    return absl::UnimplementedError(absl::StrCat(source, ": sequence \"", proto.name(),
+                                                 "\" holds element kind ", proto.elem_type(),
+                                                 "; only sequences of tensors are supported"));
+  }
+  std::vector<Tensor> items;
+  for (const onnx::TensorProto& t : proto.tensor_values()) {
+    ASSIGN_OR_RETURN(Tensor x, TensorFromProto(t, source));
+    if (!items.empty() && x.dtype() != items[0].dtype()) {
+      return absl::InvalidArgumentError(absl::StrCat(source, ": sequence \"", proto.name(),
+                                                     "\" mixes element types"));
+    }
+    items.push_back(std::move(x));
+  }
+  const DType dtype = items.empty() ? empty_elem_type : items[0].dtype();
+  return Value::Sequence(dtype, std::move(items));
+}
+
+absl::StatusOr<Value> ValueFromOptionalProto(const onnx::OptionalProto& proto,
+                                             absl::string_view source) {
+  switch (proto.elem_type()) {
+    case onnx::OptionalProto::UNDEFINED:
+      return Value::None();
+    case onnx::OptionalProto::TENSOR: {
+      ASSIGN_OR_RETURN(Tensor t, TensorFromProto(proto.tensor_value(), source));
+      return Value::FromTensor(std::move(t));
+    }
+    case onnx::OptionalProto::SEQUENCE:
+      return ValueFromSequenceProto(proto.sequence_value(), source);
+    default:
+      return absl::UnimplementedError(absl::StrCat(source, ": optional \"", proto.name(),
+                                                   "\" holds element kind ", proto.elem_type(),
+                                                   "; expected a tensor or a sequence"));
+  }
 }
 
 }  // namespace rt

@@ -21,6 +21,9 @@ absl::StatusOr<DType> DTypeFromOnnx(int elem_type) {
     case onnx::TensorProto::INT32: return DType::kI32;
     case onnx::TensorProto::INT64: return DType::kI64;
     case onnx::TensorProto::UINT8: return DType::kU8;
+    case onnx::TensorProto::UINT16: return DType::kU16;
+    case onnx::TensorProto::UINT32: return DType::kU32;
+    case onnx::TensorProto::UINT64: return DType::kU64;
     case onnx::TensorProto::BOOL: return DType::kBool;
     default: {
       const std::string name =
@@ -30,7 +33,7 @@ absl::StatusOr<DType> DTypeFromOnnx(int elem_type) {
       return absl::UnimplementedError(absl::StrCat(
           "ONNX element type ", elem_type, " (", name,
           ") is not supported; expected float, float16, bfloat16, double, int8, int16, int32, "
-          "int64, uint8 or bool"));
+          "int64, uint8, uint16, uint32, uint64 or bool"));
     }
   }
 }
@@ -46,6 +49,9 @@ int OnnxFromDType(DType t) {
     case DType::kI32: return onnx::TensorProto::INT32;
     case DType::kI64: return onnx::TensorProto::INT64;
     case DType::kU8: return onnx::TensorProto::UINT8;
+    case DType::kU16: return onnx::TensorProto::UINT16;
+    case DType::kU32: return onnx::TensorProto::UINT32;
+    case DType::kU64: return onnx::TensorProto::UINT64;
     case DType::kBool: return onnx::TensorProto::BOOL;
     case DType::kQ8_0: return onnx::TensorProto::UNDEFINED;
   }
@@ -145,6 +151,17 @@ absl::StatusOr<std::vector<int64_t>> ReadAs<int64_t>(const Tensor& input) {
     case DType::kBool:
       for (int64_t i = 0; i < n; ++i) out[i] = t.data()[i];
       break;
+    case DType::kU16:
+      for (int64_t i = 0; i < n; ++i) out[i] = t.data_as<uint16_t>()[i];
+      break;
+    case DType::kU32:
+      for (int64_t i = 0; i < n; ++i) out[i] = t.data_as<uint32_t>()[i];
+      break;
+    case DType::kU64:
+      // The bits: values from 2^63 read as negative; kernels with an unsigned meaning (compare,
+      // divide, shift) handle kU64 themselves.
+      if (n > 0) std::memcpy(out.data(), t.data(), n * sizeof(int64_t));
+      break;
     default: {
       ASSIGN_OR_RETURN(std::vector<double> d, ToDoubleVector(t));
       for (int64_t i = 0; i < n; ++i) out[i] = static_cast<int64_t>(d[i]);
@@ -190,6 +207,19 @@ absl::StatusOr<Tensor> WriteAs<int64_t>(DType dtype, Shape shape,
       break;
     case DType::kU8:
       for (int64_t i = 0; i < n; ++i) t.mutable_data()[i] = static_cast<uint8_t>(values[i]);
+      break;
+    case DType::kU16:
+      for (int64_t i = 0; i < n; ++i) {
+        t.mutable_data_as<uint16_t>()[i] = static_cast<uint16_t>(values[i]);
+      }
+      break;
+    case DType::kU32:
+      for (int64_t i = 0; i < n; ++i) {
+        t.mutable_data_as<uint32_t>()[i] = static_cast<uint32_t>(values[i]);
+      }
+      break;
+    case DType::kU64:
+      if (n > 0) std::memcpy(t.mutable_data(), values.data(), n * sizeof(int64_t));
       break;
     case DType::kBool:
       for (int64_t i = 0; i < n; ++i) t.mutable_data()[i] = values[i] != 0;

@@ -24,7 +24,7 @@ namespace rt {
 // onnx::TensorProto::DataType <-> DType. Unsupported ONNX types are Unimplemented.
 absl::StatusOr<DType> DTypeFromOnnx(int elem_type);
 int OnnxFromDType(DType t);
-// True for i8, i16, i32, i64, u8 and bool.
+// True for i8, i16, i32, i64, u8, u16, u32, u64 and bool.
 inline bool IsIntegral(DType t) { return !IsFloating(t) && !IsQuantized(t); }
 
 // The multidirectional (NumPy) broadcast of all shapes; InvalidArgument naming both dims.
@@ -37,7 +37,7 @@ std::vector<int64_t> RowMajorStrides(const Shape& shape);
 absl::StatusOr<int> NormalizeAxis(int64_t axis, int rank);
 
 // All elements widened: T = double (any type; i64 beyond 2^53 rounds) or int64_t (integral and
-// bool types exactly; floating types truncate toward zero).
+// bool types exactly, u64 as its bits; floating types truncate toward zero).
 template <typename T>
 absl::StatusOr<std::vector<T>> ReadAs(const Tensor& t);
 // A new owned tensor of `dtype` from values (double -> rounds/narrows like core Cast).

@@ -1,5 +1,7 @@
 #include "runtime/tensor_util.h"
 
+#include <onnx/onnx_pb.h>
+
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -35,6 +37,22 @@ TEST(TensorUtilTest, IntRoundTripIsExact) {
   const int64_t big = (int64_t{1} << 60) + 3;
   auto t = *WriteAs<int64_t>(DType::kI64, {2}, {big, -7});
   EXPECT_THAT(*ReadAs<int64_t>(t), ElementsAre(big, -7));
+}
+
+// ONNX's unsigned types: u16 and u32 widen exactly, u64 keeps its bits (2^64 - 1 reads as -1 and
+// writes back unchanged); doubles narrow with saturation, like NumPy's clip-then-cast.
+TEST(TensorUtilTest, UnsignedTypes) {
+  EXPECT_EQ(*DTypeFromOnnx(onnx::TensorProto::UINT32), DType::kU32);
+  EXPECT_EQ(OnnxFromDType(DType::kU64), onnx::TensorProto::UINT64);
+  auto u16 = *WriteAs<int64_t>(DType::kU16, {2}, {65535, 7});
+  EXPECT_EQ(u16.data_as<uint16_t>()[0], 65535);
+  EXPECT_THAT(*ReadAs<int64_t>(u16), ElementsAre(65535, 7));
+  auto u64 = *WriteAs<int64_t>(DType::kU64, {1}, {-1});
+  EXPECT_EQ(u64.data_as<uint64_t>()[0], ~uint64_t{0});
+  EXPECT_THAT(*ReadAs<int64_t>(u64), ElementsAre(-1));
+  auto u32 = *WriteAs<double>(DType::kU32, {3}, {-5.0, 4294967296.0, 12.7});
+  EXPECT_THAT(std::vector<uint32_t>(u32.data_as<uint32_t>(), u32.data_as<uint32_t>() + 3),
+              ElementsAre(0u, 4294967295u, 12u));
 }
 
 }  // namespace

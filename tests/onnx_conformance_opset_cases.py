@@ -241,6 +241,51 @@ case("stft_torch_hann", 17, [node("STFT", ["x", "step", "w"])], sig[:, :, None],
      inits=[("step", np.array(4, np.int64)), ("w", torch.hann_window(16).numpy())],
      symbolic_outputs=True)
 
+# Ops without cases in ONNX 1.12's data, and PyTorch-matching variants of the detection and
+# sampling ops.
+img = f32(2, 3, 7, 6)
+case("lppool_2d_p2_torch", 13, [node("LpPool", ["x"], kernel_shape=[2, 3], strides=[2, 2], p=2)],
+     img, [F.lp_pool2d(torch.from_numpy(img), 2, (2, 3), stride=2).numpy()])
+windows = np.lib.stride_tricks.sliding_window_view(np.pad(img, ((0, 0), (0, 0), (1, 1), (0, 0))),
+                                                   (2, 2), axis=(2, 3))[:, :, ::1, ::2]
+case("lppool_2d_p3_pads", 13,
+     [node("LpPool", ["x"], kernel_shape=[2, 2], strides=[1, 2], pads=[1, 0, 1, 0], p=3)], img,
+     [(np.abs(windows.astype(np.float64)) ** 3).sum((-2, -1)).__pow__(1 / 3).astype(np.float32)])
+case("globallppool_p1", 13, [node("GlobalLpPool", ["x"], p=1)], img,
+     [np.abs(img).sum((2, 3), keepdims=True)])
+case("lpnormalization_axis1_p2", 13, [node("LpNormalization", ["x"], axis=1, p=2)], img,
+     [(img / np.sqrt((img.astype(np.float64) ** 2).sum(1, keepdims=True))).astype(np.float32)])
+case("lpnormalization_last_p1", 13, [node("LpNormalization", ["x"], p=1)], img,
+     [(img / np.abs(img.astype(np.float64)).sum(-1, keepdims=True)).astype(np.float32)])
+feat = f32(2, 3, 12, 10)
+rois5 = np.array([[0, 1.2, 0.7, 6.4, 9.9], [1, 0, 0, 9, 11], [1, 3.1, 2.2, 3.9, 4.0]], np.float32)
+import torchvision  # noqa: E402  (Debian's python3-torchvision, beside python3-torch)
+case("maxroipool_torchvision", 13,
+     [node("MaxRoiPool", ["x", "r"], pooled_shape=[3, 2], spatial_scale=0.8)], feat,
+     [torchvision.ops.roi_pool(torch.from_numpy(feat), torch.from_numpy(rois5), (3, 2), 0.8).numpy()],
+     inits=[("r", rois5)])
+for aligned in (True, False):
+    case(f"roialign_torchvision_aligned_{int(aligned)}", 16,
+         [node("RoiAlign", ["x", "r", "b"], output_height=3, output_width=4, sampling_ratio=2,
+               spatial_scale=0.5,
+               coordinate_transformation_mode="half_pixel" if aligned else "output_half_pixel")],
+         feat,
+         [torchvision.ops.roi_align(torch.from_numpy(feat), torch.from_numpy((rois5 * [1, 2, 2, 2, 2]).astype(np.float32)),
+                                    (3, 4), 0.5, 2, aligned).numpy()],
+         inits=[("r", (rois5[:, 1:] * 2).astype(np.float32)),
+                ("b", rois5[:, 0].astype(np.int64))])
+grid = (rng.uniform(-1.3, 1.3, (2, 5, 4, 2))).astype(np.float32)
+for mode, padding, align in [("bicubic", "reflection", 0), ("bicubic", "border", 1),
+                             ("nearest", "reflection", 1), ("bilinear", "reflection", 0)]:
+    case(f"gridsample_{mode}_{padding}_{align}_torch", 16,
+         [node("GridSample", ["x", "g"], mode=mode, padding_mode=padding, align_corners=align)],
+         img, [F.grid_sample(torch.from_numpy(img), torch.from_numpy(grid), mode=mode,
+                             padding_mode=padding, align_corners=bool(align)).numpy()],
+         inits=[("g", grid)])
+mats = f32(3, 2, 4, 4)
+case("det_batched", 13, [node("Det", ["x"])], mats,
+     [np.linalg.det(mats.astype(np.float64)).astype(np.float32)])
+
 if len(sys.argv) > 2 and sys.argv[2] == "--list":
     for k, v in CASES.items():
         print(f'    "{k}": {v},')

@@ -16,6 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "core/status_macros.h"
 #include "core/tensor_ops.h"
+#include "verify/subgraph_modules.h"
 
 namespace tp {
 namespace verify {
@@ -333,7 +334,11 @@ class ModelAligner {
   // Decides, from the first run's values, how each entry is observed. Decisions use the
   // structure of the graph and the reference; the candidate's data only break ties between
   // structurally equal choices, and every such choice is noted.
-  absl::StatusOr<std::vector<Observation>> Resolve(const std::map<std::string, Tensor>& run) {
+  // `subgraph_paths`: entries computed inside Loop / Scan bodies or If branches, by the capture
+  // path of their call (verify/subgraph_modules.h).
+  absl::StatusOr<std::vector<Observation>> Resolve(
+      const std::map<std::string, Tensor>& run,
+      const std::map<std::string, std::string>& subgraph_paths) {
     const size_t n = reference_.tensors.size();
     std::vector<Observation> obs(n);
     std::vector<bool> no_nodes(n, false);
@@ -344,6 +349,13 @@ class ModelAligner {
         continue;
       }
       ASSIGN_OR_RETURN(obs[i], Choose(reference_.tensors[i].tensor, candidates, run));
+    }
+    // Calls of modules inside subgraphs, at their capture paths.
+    for (size_t i = 0; i < n; ++i) {
+      auto it = subgraph_paths.find(reference_.tensors[i].name);
+      if (!no_nodes[i] || it == subgraph_paths.end() || !run.count(it->second)) continue;
+      ASSIGN_OR_RETURN(obs[i], Choose(reference_.tensors[i].tensor, {it->second}, run));
+      no_nodes[i] = false;
     }
     // Entries with no node in the graph, in execution order.
     for (size_t i = 0; i < n; ++i) {
@@ -548,15 +560,26 @@ absl::StatusOr<Report> DiffModel(const rt::Session& session, const Checkpoint& i
                                  const Checkpoint& reference, const ModelDiffOptions& options) {
   ModelAligner aligner(session, reference, options.diff);
   const std::set<std::string> wanted = aligner.Wanted();
+  // Modules inside Loop / Scan bodies and If branches: their calls are known after a run.
+  std::set<std::string> ref_names;
+  for (const NamedTensor& t : reference.tensors) ref_names.insert(t.name);
+  SubgraphModules sub = SubgraphModules::Find(
+      session, [&](const std::string& n) { return ref_names.count(n) > 0; });
   ASSIGN_OR_RETURN(auto feed, FeedInputs(session, inputs, reference));
 
   auto run = [&](const std::map<std::string, Tensor>& overrides)
       -> absl::StatusOr<std::map<std::string, Tensor>> {
     std::map<std::string, Tensor> captured;
+    sub.ClearRecorded();
     rt::RunOptions ro;
     ro.overrides = overrides;
     ro.capture = [&](const onnx::NodeProto&, const std::string& name, const Tensor& t) {
-      if (wanted.count(name)) captured[name] = t;
+      if (wanted.count(name)) {
+        captured[name] = t;
+      } else if (sub.Wants(name)) {
+        sub.Record(name);
+        captured[name] = t;
+      }
     };
     RETURN_IF_ERROR(session.Run(feed, ro).status());
     for (const auto& [name, t] : feed) {
@@ -565,7 +588,9 @@ absl::StatusOr<Report> DiffModel(const rt::Session& session, const Checkpoint& i
     return captured;
   };
   ASSIGN_OR_RETURN(auto captured, run({}));
-  ASSIGN_OR_RETURN(std::vector<Observation> obs, aligner.Resolve(captured));
+  std::map<std::string, std::string> subgraph_paths;
+  if (!sub.empty()) subgraph_paths = sub.EntryPaths();
+  ASSIGN_OR_RETURN(std::vector<Observation> obs, aligner.Resolve(captured, subgraph_paths));
 
   if (options.isolate) {
     // Feed each observed value's consumers the reference tensor where the layouts agree (values

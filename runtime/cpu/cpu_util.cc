@@ -4,11 +4,20 @@
 
 #include "absl/strings/str_cat.h"
 #include "runtime/reference/kernel_table.h"
-#include "runtime/reference/nn_kernels.h"
 
 namespace tp {
 namespace rt {
 namespace cpu {
+namespace {
+
+// Below these many output elements a second thread costs more than it saves. Handing a range to
+// a sleeping worker and waiting for it costs tens of microseconds, more on a loaded machine: with
+// a single threshold of 64K elements, the DiT block's [1, 500, 512] Add / Sub / Mul / Div /
+// ReduceMean each ran 2-3x slower on 2 threads than on 1 (bench_runtime --profile).
+constexpr int64_t kParallelCheap = 1 << 19;
+constexpr int64_t kParallelMath = 1 << 16;
+
+}  // namespace
 
 absl::Status ReferenceFallback(KernelContext& ctx) {
   const KernelDef* def = ReferenceKernelTable().Find("", ctx.node().op_type(), ctx.opset());
@@ -26,17 +35,9 @@ bool AllF32(const KernelContext& ctx, std::initializer_list<int> which) {
   return true;
 }
 
-KernelDef LikeReference(const char* op, KernelFn fn) {
-  int since = 1, until = kNnMaxOpset;
-  bool found = false;
-  for (const KernelDef& k : ReferenceKernelTable().kernels()) {
-    if (k.domain.empty() && k.op_type == op) {
-      since = found ? std::min(since, k.since_version) : k.since_version;
-      until = found ? std::max(until, k.until_version) : k.until_version;
-      found = true;
-    }
-  }
-  return KernelDef{"", op, since, until, std::move(fn)};
+int ThreadsFor(const KernelContext& ctx, int64_t elements, Cost cost) {
+  const int64_t threshold = cost == Cost::kMath ? kParallelMath : kParallelCheap;
+  return elements >= threshold ? std::max(1, ctx.num_threads()) : 1;
 }
 
 }  // namespace cpu

@@ -1,7 +1,7 @@
-// The cpu backend's kernel table: the fast float32 kernels of runtime/cpu/cpu_kernels.h for the
-// heavy ops (Conv, ConvTranspose, MatMul, Gemm, LSTM, GRU, Softmax, LogSoftmax) and the reference
-// kernels for every other op (pools and Einsum from runtime/reference/nn_kernels.h, the light
-// element-wise / shape / reduction ops from runtime/reference/kernel_table.h).
+// The cpu backend's kernel table, one literal line per kernel: the fast float32 kernels of
+// runtime/cpu/kernels.h (Conv, ConvTranspose, MatMul, Gemm, RNN, GRU, LSTM, Softmax, LogSoftmax,
+// the hot element-wise ops, ReduceMean, Transpose) and the reference kernels
+// (runtime/reference/kernels.h) for every other op, at the reference table's opsets.
 //
 // The fast kernels are compiled for AVX2, FMA and F16C (x86-64-v3); on a CPU without them the
 // table holds the reference kernels for those ops instead (same results, much slower), never an

@@ -1,15 +1,20 @@
 // Host-side checks of the cuda kernel table that need no GPU: it lists every op of the reference
-// table (GPU kernel or explicit reference entry), no op twice at one opset, and without a
-// device a GPU kernel fails with Unavailable naming the node instead of crashing.
+// table (GPU kernel or explicit reference entry), no op twice at one opset, runtime/OPERATORS.md
+// matches it, and without a device a GPU kernel fails with Unavailable naming the node instead of
+// crashing.
 #include "runtime/cuda/kernel_table.h"
 
+#include <fstream>
 #include <set>
+#include <sstream>
 #include <string>
 
 #include <onnx/onnx_pb.h>
 
 #include "core/tensor.h"
 #include "gtest/gtest.h"
+#include "runtime/cpu/kernel_table.h"
+#include "runtime/operators_doc.h"
 #include "runtime/reference/kernel_table.h"
 
 namespace tp {
@@ -50,6 +55,17 @@ TEST(CudaKernelTableTest, NoOverlappingRanges) {
       EXPECT_FALSE(overlap) << ks[i].op_type << " is listed twice for overlapping opsets";
     }
   }
+}
+
+TEST(CudaKernelTableTest, OperatorsMarkdownMatchesTheTables) {
+  std::ifstream in("runtime/OPERATORS.md");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  ASSERT_FALSE(ss.str().empty()) << "runtime/OPERATORS.md is missing";
+  EXPECT_EQ(ss.str(), OperatorsMarkdown(ReferenceKernelTable(), CpuKernelTable(),
+                                        &CudaKernelTable()))
+      << "runtime/OPERATORS.md is out of date; regenerate it with "
+         "`bazel run --config=cuda //runtime:operators_md > runtime/OPERATORS.md`";
 }
 
 TEST(CudaKernelTableTest, WithoutDeviceAGpuKernelReportsUnavailable) {

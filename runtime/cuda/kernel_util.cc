@@ -1,4 +1,9 @@
-#include "runtime/cuda/kernels.h"
+#include "runtime/cuda/kernel_util.h"
+
+#include "core/status_macros.h"
+#include "runtime/cuda/cuda_context.h"
+#include "runtime/cuda/tensor/layout_impl.h"
+#include "runtime/tensor_util.h"
 
 namespace tp {
 namespace rt {
@@ -48,6 +53,31 @@ bool AllF32(std::initializer_list<const Tensor*> ts) {
     if (t == nullptr || t->dtype() != DType::kF32) return false;
   }
   return true;
+}
+
+bool Movable(const Tensor* t) {
+  if (t == nullptr || IsQuantized(t->dtype())) return false;
+  const int es = ElementSize(t->dtype());
+  return (es == 1 || es == 2 || es == 4 || es == 8) && t->rank() <= kMaxRank;
+}
+
+absl::Status CopyOut(KernelContext& ctx, const Tensor& x, const Shape& out,
+                     const StridedShape& s, int64_t x_base) {
+  RETURN_IF_ERROR(CudaReady(ctx));
+  const int es = ElementSize(x.dtype());
+  ASSIGN_OR_RETURN(int64_t n, NumElements(out));
+  ASSIGN_OR_RETURN(DeviceBuffer dx, Upload(ctx, x));
+  ASSIGN_OR_RETURN(DeviceBuffer dy, DeviceBuffer::Allocate(ctx, n * es));
+  RETURN_IF_ERROR(CudaCheck(ctx, LaunchStridedCopy(dx.get(), x_base, dy.get(), 0, es, s),
+                            "strided copy kernel"));
+  ASSIGN_OR_RETURN(Tensor y, Download(ctx, dy, x.dtype(), out));
+  ctx.SetOutput(0, std::move(y));
+  return absl::OkStatus();
+}
+
+void SetPackedDest(const Shape& out, StridedShape* s) {
+  const std::vector<int64_t> st = RowMajorStrides(out);
+  for (size_t d = 0; d < out.size(); ++d) s->strides[1][d] = st[d];
 }
 
 }  // namespace cuda

@@ -1,8 +1,6 @@
-// The reference backend: plain loops, double accumulation, no threads. Obviously right first;
-// the cpu backend (runtime/cpu/) is checked against it.
-//
-// ReferenceLightKernels() holds every op except the heavy NN ones (those come from
-// runtime/reference/nn_kernels.h); the cpu table reuses the light kernels.
+// The reference backend's kernel table: one literal line per kernel (domain, op, opset range,
+// function from runtime/reference/kernels.h). Plain loops, double accumulation, no threads:
+// obviously right first; the cpu and cuda backends are checked against it.
 //
 // Example:
 //   const KernelTable& table = ReferenceKernelTable();
@@ -10,17 +8,12 @@
 #ifndef TENSORPORT_RUNTIME_REFERENCE_KERNEL_TABLE_H_
 #define TENSORPORT_RUNTIME_REFERENCE_KERNEL_TABLE_H_
 
-#include <vector>
-
 #include "runtime/kernel.h"
 
 namespace tp {
 namespace rt {
 
-// Element-wise, reduction, normalization, shape and data-movement kernels.
-std::vector<KernelDef> ReferenceLightKernels();
-
-// ReferenceLightKernels() + ReferenceNnKernels(), backend name "reference".
+// Backend name "reference".
 const KernelTable& ReferenceKernelTable();
 
 }  // namespace rt

@@ -1,6 +1,6 @@
 // Checks the reference nn kernels against PyTorch / NumPy results (make_nn_cases.py), plus the
 // error paths on malformed nodes.
-#include "runtime/reference/nn_kernels.h"
+#include "runtime/reference/kernel_table.h"
 
 #include <cmath>
 #include <fstream>
@@ -18,10 +18,7 @@ namespace tp {
 namespace rt {
 namespace {
 
-const KernelTable& Table() {
-  static const KernelTable* table = new KernelTable("reference", ReferenceNnKernels());
-  return *table;
-}
+const KernelTable& Table() { return ReferenceKernelTable(); }
 
 onnx::ModelProto LoadCases() {
   onnx::ModelProto model;

@@ -32,7 +32,7 @@ def main():
         for i, name in enumerate(graph_inputs(model)):
             if name not in data.files:
                 sys.exit(f"{npz}: no array for model input {name!r}; has {data.files}")
-            arr = np.ascontiguousarray(data[name])
+            arr = np.array(data[name], order="C")  # keeps 0-d scalars (ascontiguousarray makes them 1-d)
             np.save(os.path.join(npy_dir, name + ".npy"), arr)
             with open(os.path.join(case, "test_data_set_0", f"input_{i}.pb"), "wb") as f:
                 f.write(numpy_helper.from_array(arr, name).SerializeToString())

@@ -1,0 +1,70 @@
+// The cpu backend's fast kernels, grouped by the file that defines them (folders mirror
+// runtime/reference/: nn/conv.cc holds Conv in both). Float32 only: any other dtype is handed to
+// the reference kernel of the same op, so results never depend on which dtype took the fast path.
+// Every fast kernel is checked against its reference kernel (differential_test.cc).
+//
+// These translation units are compiled with AVX2/FMA/F16C (see BUILD.bazel); kernel_table.cc
+// only lists them after checking that the CPU has those.
+//
+// Example:
+//   KernelContext ctx(node, /*opset=*/17, {&x, &w}, /*num_threads=*/2);
+//   RETURN_IF_ERROR(cpu::ConvKernel(ctx));
+#ifndef TENSORPORT_RUNTIME_CPU_KERNELS_H_
+#define TENSORPORT_RUNTIME_CPU_KERNELS_H_
+
+#include "absl/status/status.h"
+#include "runtime/kernel.h"
+
+namespace tp {
+namespace rt {
+namespace cpu {
+
+// math/binary.cc
+absl::Status AddKernel(KernelContext& ctx);
+absl::Status SubKernel(KernelContext& ctx);
+absl::Status MulKernel(KernelContext& ctx);
+absl::Status DivKernel(KernelContext& ctx);
+absl::Status PowKernel(KernelContext& ctx);
+
+// math/gemm.cc
+absl::Status GemmKernel(KernelContext& ctx);
+
+// math/matmul.cc
+absl::Status MatMulKernel(KernelContext& ctx);
+
+// math/softmax.cc
+absl::Status SoftmaxKernel(KernelContext& ctx);
+absl::Status LogSoftmaxKernel(KernelContext& ctx);
+
+// math/unary.cc
+absl::Status ReluKernel(KernelContext& ctx);
+absl::Status LeakyReluKernel(KernelContext& ctx);
+absl::Status SigmoidKernel(KernelContext& ctx);
+absl::Status TanhKernel(KernelContext& ctx);
+absl::Status ErfKernel(KernelContext& ctx);
+absl::Status ExpKernel(KernelContext& ctx);
+absl::Status SqrtKernel(KernelContext& ctx);
+absl::Status NegKernel(KernelContext& ctx);
+absl::Status AbsKernel(KernelContext& ctx);
+absl::Status ReciprocalKernel(KernelContext& ctx);
+
+// nn/conv.cc
+absl::Status ConvKernel(KernelContext& ctx);
+absl::Status ConvTransposeKernel(KernelContext& ctx);
+
+// reduction/reduce.cc
+absl::Status ReduceMeanKernel(KernelContext& ctx);
+
+// rnn/rnn.cc
+absl::Status RnnKernel(KernelContext& ctx);
+absl::Status GruKernel(KernelContext& ctx);
+absl::Status LstmKernel(KernelContext& ctx);
+
+// tensor/transpose.cc
+absl::Status TransposeKernel(KernelContext& ctx);
+
+}  // namespace cpu
+}  // namespace rt
+}  // namespace tp
+
+#endif  // TENSORPORT_RUNTIME_CPU_KERNELS_H_
