@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
+#include "core/tensor_reader.h"
 
 namespace tp {
 namespace {
@@ -24,12 +25,17 @@ void GatherTyped(const uint8_t* src, int64_t stride, int64_t count, uint8_t* dst
 
 void Gather(const uint8_t* src, int64_t stride, int64_t count, int esize, uint8_t* dst) {
   switch (esize) {
-    case 1: return GatherTyped<uint8_t>(src, stride, count, dst);
-    case 2: return GatherTyped<uint16_t>(src, stride, count, dst);
-    case 4: return GatherTyped<uint32_t>(src, stride, count, dst);
-    case 8: return GatherTyped<uint64_t>(src, stride, count, dst);
+    case 1:
+      return GatherTyped<uint8_t>(src, stride, count, dst);
+    case 2:
+      return GatherTyped<uint16_t>(src, stride, count, dst);
+    case 4:
+      return GatherTyped<uint32_t>(src, stride, count, dst);
+    case 8:
+      return GatherTyped<uint64_t>(src, stride, count, dst);
     default:
-      for (int64_t i = 0; i < count; ++i) std::memcpy(dst + i * esize, src + i * stride * esize, esize);
+      for (int64_t i = 0; i < count; ++i)
+        std::memcpy(dst + i * esize, src + i * stride * esize, esize);
   }
 }
 
@@ -60,8 +66,8 @@ std::vector<int> InversePermutation(const std::vector<int>& perm) {
 absl::StatusOr<Tensor> PermuteTensor(const Tensor& t, const std::vector<int>& perm) {
   RETURN_IF_ERROR(NotQuantized(t, "permute"));
   if (static_cast<int>(perm.size()) != t.rank()) {
-    return absl::InvalidArgumentError(absl::StrCat("permute: perm has ", perm.size(),
-                                                   " axes, tensor has rank ", t.rank()));
+    return absl::InvalidArgumentError(
+        absl::StrCat("permute: perm has ", perm.size(), " axes, tensor has rank ", t.rank()));
   }
   ASSIGN_OR_RETURN(Tensor in, t.Contiguous());
   const int rank = in.rank();
@@ -143,6 +149,18 @@ absl::StatusOr<Tensor> ConcatTensors(const std::vector<Tensor>& parts, int axis)
     }
   }
   return out;
+}
+
+absl::StatusOr<bool> SameValues(const Tensor& a, const Tensor& b) {
+  if (a.dtype() != b.dtype() || a.shape() != b.shape()) return false;
+  TensorBlockReader ra(a), rb(b);
+  while (true) {
+    ASSIGN_OR_RETURN(TensorBlock x, ra.Next(1 << 16));
+    ASSIGN_OR_RETURN(TensorBlock y, rb.Next(1 << 16));
+    if (x.count != y.count) return false;
+    if (x.count == 0) return true;
+    if (std::memcmp(x.data, y.data, x.bytes) != 0) return false;
+  }
 }
 
 }  // namespace tp

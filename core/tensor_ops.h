@@ -33,6 +33,9 @@ absl::StatusOr<Tensor> SliceTensor(const Tensor& t, int axis, int64_t offset, in
 // The parts (same dtype, same shape but along `axis`) joined along `axis`.
 absl::StatusOr<Tensor> ConcatTensors(const std::vector<Tensor>& parts, int axis);
 
+// Whether two tensors have the same dtype, shape and bytes (read a block at a time).
+absl::StatusOr<bool> SameValues(const Tensor& a, const Tensor& b);
+
 }  // namespace tp
 
 #endif  // TENSORPORT_CORE_TENSOR_OPS_H_

@@ -7,9 +7,13 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "core/metadata.h"
 #include "core/status_macros.h"
 #include "formats/json/json.h"
 #include "formats/registry.h"
@@ -100,12 +104,56 @@ absl::StatusOr<Checkpoint> LoadNpyDirectory(const std::string& dir) {
   for (const std::string& name : files) {
     ASSIGN_OR_RETURN(Checkpoint one, ReadCheckpoint(dir + "/" + name + ".npy", "npy"));
     if (one.tensors.size() != 1) {
-      return absl::InvalidArgumentError(absl::StrCat(dir, "/", name, ".npy: holds ",
-                                                     one.tensors.size(), " arrays, expected 1"));
+      return absl::InvalidArgumentError(
+          absl::StrCat(dir, "/", name, ".npy: holds ", one.tensors.size(), " arrays, expected 1"));
     }
     out.tensors.push_back({name, std::move(one.tensors[0].tensor)});
   }
   return out;
+}
+
+// Safetensors writers sort tensors by dtype and name, so a safetensors (or GGUF) dump carries its
+// execution order in the metadata key "order": names separated by commas or newlines (or, in
+// GGUF, an array of strings). Named entries come first in that order, the rest keep theirs.
+absl::Status ApplyMetadataOrder(const std::string& path, Checkpoint& c) {
+  const MetaValue* order = FindMeta(c.metadata, "order");
+  if (order == nullptr) return absl::OkStatus();
+  std::vector<std::string> names;
+  if (order->type == MetaValue::Type::kString) {
+    for (absl::string_view n :
+         absl::StrSplit(order->s, absl::ByAnyChar(",\n"), absl::SkipEmpty())) {
+      names.emplace_back(absl::StripAsciiWhitespace(n));
+    }
+  } else if (order->type == MetaValue::Type::kArray &&
+             order->element_type == MetaValue::Type::kString) {
+    for (const MetaValue& v : order->array) names.push_back(v.s);
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": metadata \"order\" is ", MetaTypeName(order->type),
+                     ", expected the layer names in execution order (a comma-separated string)"));
+  }
+  absl::flat_hash_map<std::string, size_t> index;
+  for (size_t i = 0; i < c.tensors.size(); ++i) index[c.tensors[i].name] = i;
+  std::vector<bool> placed(c.tensors.size(), false);
+  std::vector<NamedTensor> out;
+  for (const std::string& n : names) {
+    auto it = index.find(n);
+    if (it == index.end()) {
+      return absl::NotFoundError(absl::StrCat(path, ": metadata \"order\" names \"", n,
+                                              "\", which is not a tensor of the file"));
+    }
+    if (placed[it->second]) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, ": metadata \"order\" names \"", n, "\" twice"));
+    }
+    placed[it->second] = true;
+    out.push_back(std::move(c.tensors[it->second]));
+  }
+  for (size_t i = 0; i < c.tensors.size(); ++i) {
+    if (!placed[i]) out.push_back(std::move(c.tensors[i]));
+  }
+  c.tensors = std::move(out);
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -117,6 +165,7 @@ absl::StatusOr<Checkpoint> LoadDump(const std::string& path) {
   for (NamedTensor& t : c.tensors) {
     if (absl::EndsWith(t.name, ".npy")) t.name.resize(t.name.size() - 4);
   }
+  RETURN_IF_ERROR(ApplyMetadataOrder(path, c));
   return c;
 }
 
@@ -127,6 +176,7 @@ struct NameMapping::Rename {
 struct NameMapping::Layout {
   std::unique_ptr<RE2> re;
   std::vector<int> perm;
+  Shape reshape;
 };
 
 NameMapping::NameMapping() = default;
@@ -143,15 +193,19 @@ absl::Status NameMapping::AddRename(const std::string& pattern, const std::strin
   }
   std::string error;
   if (!re->CheckRewriteString(replacement, &error)) {
-    return absl::InvalidArgumentError(absl::StrCat(source, ": rename replacement \"", replacement,
-                                                   "\": ", error));
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": rename replacement \"", replacement, "\": ", error));
   }
   renames_.push_back({std::move(re), replacement});
   return absl::OkStatus();
 }
 
+void NameMapping::AddPair(const std::string& candidate, const std::string& reference) {
+  pairs_[candidate] = reference;
+}
+
 absl::Status NameMapping::AddLayout(const std::string& pattern, std::vector<int> perm,
-                                    const std::string& source) {
+                                    const std::string& source, Shape reshape) {
   auto re = std::make_unique<RE2>(pattern, RE2::Quiet);
   if (!re->ok()) {
     return absl::InvalidArgumentError(absl::StrCat(source, ": layout pattern \"", pattern,
@@ -161,13 +215,12 @@ absl::Status NameMapping::AddLayout(const std::string& pattern, std::vector<int>
   std::sort(sorted.begin(), sorted.end());
   for (size_t i = 0; i < sorted.size(); ++i) {
     if (sorted[i] != static_cast<int>(i)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(source, ": layout for \"", pattern, "\" has perm [",
-                       absl::StrJoin(perm, ", "), "], expected a permutation of 0..",
-                       perm.size() - 1));
+      return absl::InvalidArgumentError(absl::StrCat(
+          source, ": layout for \"", pattern, "\" has perm [", absl::StrJoin(perm, ", "),
+          "], expected a permutation of 0..", perm.size() - 1));
     }
   }
-  layouts_.push_back({std::move(re), std::move(perm)});
+  layouts_.push_back({std::move(re), std::move(perm), std::move(reshape)});
   return absl::OkStatus();
 }
 
@@ -176,27 +229,33 @@ absl::Status NameMapping::AddFile(const std::string& path) {
   NameMap m;
   if (!google::protobuf::TextFormat::ParseFromString(text, &m)) {
     return absl::InvalidArgumentError(
-        absl::StrCat(path, ": not a valid NameMap textproto (rename { pattern replacement }, "
-                           "layout { pattern perm })"));
+        absl::StrCat(path,
+                     ": not a valid NameMap textproto (rename { pattern replacement }, "
+                     "layout { pattern perm reshape }, pair { candidate reference })"));
   }
   for (const RenameRule& r : m.rename()) {
     RETURN_IF_ERROR(AddRename(r.pattern(), r.replacement(), path));
   }
   for (const LayoutRule& l : m.layout()) {
-    RETURN_IF_ERROR(AddLayout(l.pattern(), {l.perm().begin(), l.perm().end()}, path));
+    RETURN_IF_ERROR(AddLayout(l.pattern(), {l.perm().begin(), l.perm().end()}, path,
+                              Shape(l.reshape().begin(), l.reshape().end())));
   }
+  for (const PairRule& p : m.pair()) AddPair(p.candidate(), p.reference());
   return absl::OkStatus();
 }
 
 std::string NameMapping::MapName(const std::string& candidate_name) const {
+  auto pair = pairs_.find(candidate_name);
+  if (pair != pairs_.end()) return pair->second;
   std::string name = candidate_name;
   for (const Rename& r : renames_) RE2::GlobalReplace(&name, *r.re, r.replacement);
   return name;
 }
 
-std::optional<std::vector<int>> NameMapping::LayoutFor(const std::string& reference_name) const {
+std::optional<NameMapping::LayoutChange> NameMapping::LayoutFor(
+    const std::string& reference_name) const {
   for (const Layout& l : layouts_) {
-    if (RE2::PartialMatch(reference_name, *l.re)) return l.perm;
+    if (RE2::PartialMatch(reference_name, *l.re)) return LayoutChange{l.reshape, l.perm};
   }
   return std::nullopt;
 }

@@ -14,6 +14,7 @@
 #ifndef TENSORPORT_VERIFY_DUMP_H_
 #define TENSORPORT_VERIFY_DUMP_H_
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,19 +46,28 @@ class NameMapping {
   // `pattern` is RE2; `replacement` may use \1..\9.
   absl::Status AddRename(const std::string& pattern, const std::string& replacement,
                          const std::string& source);
+  // `reshape` (may be empty) is applied to the candidate before `perm` (may be empty).
   absl::Status AddLayout(const std::string& pattern, std::vector<int> perm,
-                         const std::string& source);
+                         const std::string& source, Shape reshape = {});
+  // One exact candidate -> reference pair (looked up before the renames).
+  void AddPair(const std::string& candidate, const std::string& reference);
+  bool empty() const { return renames_.empty() && layouts_.empty() && pairs_.empty(); }
 
   std::string MapName(const std::string& candidate_name) const;
-  // The permutation that brings the candidate's tensor into the reference layout, if any rule
-  // matches the reference name.
-  std::optional<std::vector<int>> LayoutFor(const std::string& reference_name) const;
+  struct LayoutChange {
+    Shape reshape;          // empty: none
+    std::vector<int> perm;  // empty: none
+  };
+  // What brings the candidate's tensor into the reference layout, if any rule matches the
+  // reference name.
+  std::optional<LayoutChange> LayoutFor(const std::string& reference_name) const;
 
  private:
   struct Rename;
   struct Layout;
   std::vector<Rename> renames_;
   std::vector<Layout> layouts_;
+  std::map<std::string, std::string> pairs_;
 };
 
 // Global defaults plus per-layer rules (verify/tolerance.proto: ToleranceConfig).

@@ -9,7 +9,7 @@ namespace {
 
 TEST(HintsTest, FindsPlantedDefects) {
   std::vector<TestCase> cases = ReadTestCases("verify/testdata/hint_cases.txt");
-  ASSERT_EQ(cases.size(), 11u);
+  ASSERT_EQ(cases.size(), 16u);
   for (const TestCase& c : cases) {
     ASSERT_GT(c.x.num_elements(), 0) << c.name;
     std::string expect = c.values.at("expect");

@@ -111,9 +111,11 @@ struct LayerDiffOptions {
 absl::StatusOr<Report> DiffDumps(const Checkpoint& reference, const Checkpoint& candidate,
                                  const LayerDiffOptions& options);
 
-// Shape check, metrics, verdict, health, hint and (audio) spectral metrics of one pair.
+// Shape check, metrics, verdict, health, hint and (audio) spectral metrics of one pair. The
+// mapping's layout rule for `layout_name` (default: result.name) brings the candidate into the
+// reference layout.
 absl::Status CompareLayer(const Tensor& ref, const Tensor& cand, const LayerDiffOptions& options,
-                          LayerResult& result);
+                          LayerResult& result, const std::string& layout_name = "");
 
 // The health problems users report first, in execution order (see Report::health).
 std::vector<std::string> HealthAtAGlance(const Report& report);

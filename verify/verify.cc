@@ -12,6 +12,8 @@
 #include "formats/registry.h"
 #include "core/cli_flags.h"
 #include "core/status_macros.h"
+#include "core/output_file.h"
+#include "verify/align.h"
 #include "verify/dump.h"
 #include "verify/layer_diff.h"
 #include "verify/model_mode.h"
@@ -151,7 +153,25 @@ absl::StatusOr<bool> RunVerify(const VerifyOptions& o, std::ostream& out) {
     }
     ASSIGN_OR_RETURN(Checkpoint ref, LoadDump(o.reference));
     ASSIGN_OR_RETURN(Checkpoint cand, LoadDump(o.candidate));
+    if (o.align && o.no_align) return Usage("--align and --no-align exclude each other");
+    const bool align = o.align || (!o.no_align && NamesMostlyDiffer(ref, cand, d.mapping));
+    std::optional<Alignment> alignment;
+    if (align) {
+      ASSIGN_OR_RETURN(Alignment a, AlignDumps(ref, cand, d.mapping));
+      out << FormatAlignment(a, ref, cand);
+      if (!o.write_map.empty()) {
+        ASSIGN_OR_RETURN(std::unique_ptr<OutputFile> f, OutputFile::Create(o.write_map));
+        RETURN_IF_ERROR(f->Write(a.ToMapText(ref, cand)));
+        RETURN_IF_ERROR(f->Commit());
+        out << "wrote the alignment to " << o.write_map << "\n";
+      }
+      d.mapping = a.ToMapping(ref, cand);
+      alignment = std::move(a);
+    } else if (!o.write_map.empty()) {
+      return Usage("--write-map writes an alignment: give --align (the names already match)");
+    }
     ASSIGN_OR_RETURN(report, DiffDumps(ref, cand, d));
+    if (alignment.has_value()) AnnotateAlignment(*alignment, ref, cand, report);
     report.reference = o.reference;
     report.candidate = o.candidate;
   } else if (!o.weights.empty()) {

@@ -46,6 +46,10 @@ struct VerifyOptions {
   bool allow_unexercised = false;          // mode 3: converted tensors the graph does not read
   bool verbose = false;                    // list every bound parameter
   bool all = false;                        // every layer in the terminal table
+  // Dump vs dump: align the candidate's entries to the reference's by order and shape (always
+  // with `align`; automatically when the names mostly differ unless `no_align`).
+  bool align = false, no_align = false;
+  std::string write_map;                   // write the alignment as a --map file
   bool html_all_images = false;            // heat maps for every 2-D layer, not just around the
                                            // first divergence
 };

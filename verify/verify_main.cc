@@ -49,6 +49,11 @@ ABSL_FLAG(std::optional<double>, min_sqnr_db, std::nullopt, "minimum SQNR in dB"
 ABSL_FLAG(std::optional<double>, min_cosine, std::nullopt, "minimum cosine similarity");
 ABSL_FLAG(std::optional<double>, max_mismatch, std::nullopt,
           "maximum fraction of elements outside the tolerance band");
+ABSL_FLAG(bool, align, false,
+          "dump vs dump: pair the candidate's entries with the reference's by execution order and "
+          "shape (automatic when the names mostly differ)");
+ABSL_FLAG(bool, no_align, false, "never align automatically; names (and --map) only");
+ABSL_FLAG(std::string, write_map, "", "write the alignment as a map file that --map reads");
 ABSL_FLAG(bool, strict_names, false, "extra candidate layers fail the run too");
 ABSL_FLAG(std::vector<std::string>, excuse, {},
           "comma-separated RE2 patterns of reference layers that may be missing (excused)");
@@ -147,6 +152,9 @@ int main(int argc, char** argv) {
   opts.allow_unexercised = absl::GetFlag(FLAGS_allow_unexercised);
   opts.verbose = absl::GetFlag(FLAGS_verbose);
   opts.all = absl::GetFlag(FLAGS_all);
+  opts.align = absl::GetFlag(FLAGS_align);
+  opts.no_align = absl::GetFlag(FLAGS_no_align);
+  opts.write_map = absl::GetFlag(FLAGS_write_map);
   opts.html_all_images = absl::GetFlag(FLAGS_html_all_images);
   opts.model = absl::GetFlag(FLAGS_model);
   opts.inputs = absl::GetFlag(FLAGS_inputs);

@@ -5,7 +5,7 @@ Usage: make_verify_cases.py OUTDIR
 
 Outputs (raw little-endian arrays + one text index):
   metrics_case{0..5}_{x,y}.bin  metrics_cases.txt  - metric values NumPy computes
-  hint_case{0..8}_{x,y}.bin     hint_cases.txt     - planted defects and a word the hint must contain
+  hint_case{0..15}_{x,y}.bin    hint_cases.txt     - planted defects and a word the hint must contain
   audio_{x,y}.bin               audio_cases.txt    - STFT distances from np.fft.rfft
 
 Index lines: name dtype_x dtype_y shape_x shape_y atol rtol key=value...
@@ -112,6 +112,36 @@ def metrics_cases(rng):
         f.writelines(lines)
 
 
+def shift_frames(x, k):
+    """x delayed by k frames along the last axis, zeros shifted in (a padding mistake)."""
+    y = np.zeros_like(x)
+    y[..., k:] = x[..., :-k]
+    return y
+
+
+def eps_case(rng):
+    """LayerNorm over the last axis with epsilon 1e-5 against 1e-6, rows of small variance."""
+    x = rng.standard_normal((12, 64)) * np.logspace(-2, 0, 12)[:, None]
+    def ln(eps):
+        return (x - x.mean(-1, keepdims=True)) / np.sqrt(x.var(-1, keepdims=True) + eps)
+    return ln(1e-5), ln(1e-6), "another epsilon"
+
+
+def groupnorm_vs_layernorm_case(rng):
+    """[B, C, T]: GroupNorm with one group (over C and T) against LayerNorm over C per frame."""
+    x = rng.standard_normal((2, 16, 40)) * (1 + rng.random((1, 1, 40)))
+    gn = (x - x.mean((1, 2), keepdims=True)) / np.sqrt(x.var((1, 2), keepdims=True) + 1e-5)
+    ln = (x - x.mean(1, keepdims=True)) / np.sqrt(x.var(1, keepdims=True) + 1e-5)
+    return gn, ln, "slices along axis 2"
+
+
+def modulation_case(rng):
+    """[B, T, C] adaLN: x*(1+scale)+shift against x*scale+shift."""
+    x = rng.standard_normal((1, 40, 16))
+    shift, scale = rng.standard_normal((2, 1, 1, 16))
+    return x * (1 + scale) + shift, x * scale + shift, "per-channel affine or modulation"
+
+
 def hint_cases(rng):
     lines = []
     x3 = rng.standard_normal((2, 16, 40))
@@ -129,6 +159,11 @@ def hint_cases(rng):
         (x3, np.zeros_like(x3), "all zeros"),
         (x3, np.full_like(x3, 3.0), "constant"),
         (x3, x3 + 0.1 * rng.standard_normal(x3.shape), "NONE"),
+        (x3, 2.0 * x3, "+6.02 dB"),
+        (x3, shift_frames(x3, 3), "shifted by 3 frames"),
+        eps_case(rng),
+        groupnorm_vs_layernorm_case(rng),
+        modulation_case(rng),
     ]
     for i, (x, y, word) in enumerate(cases):
         write(f"hint_case{i}", x, y)

@@ -45,8 +45,12 @@ grep -q "<failure" "$OUT/gelu.xml" || { echo "FAIL: junit has no failure"; fails
 /usr/bin/python3 -c "import xml.dom.minidom,sys; xml.dom.minidom.parse(sys.argv[1])" "$OUT/gelu.xml" || { echo "FAIL: junit is not XML"; fails=$((fails + 1)); }
 grep -q "<svg" "$OUT/gelu.html" || { echo "FAIL: html has no svg"; fails=$((fails + 1)); }
 
-expect_rc 2 "renamed dump without a map: no layer in common is an input error" -- \
-  "$VERIFY" --layer-diff --reference "$D/ref.npz" --candidate "$D/renamed.npz"
+expect_rc 0 "renamed and re-laid-out dump without a map aligns by order and shape" -- \
+  "$VERIFY" --layer-diff --reference "$D/ref.npz" --candidate "$D/renamed.npz" --json "$OUT/aligned.json"
+grep -q "alignment: the candidate's names differ" "$OUT/stdout" || { echo "FAIL: the automatic alignment is not shown"; fails=$((fails + 1)); }
+json_check "$OUT/aligned.json" "r['passed'] and r['summary']['missing'] == 0 and r['summary']['extra'] == 0"
+expect_rc 2 "renamed dump with --no-align: no layer in common is an input error" -- \
+  "$VERIFY" --layer-diff --reference "$D/ref.npz" --candidate "$D/renamed.npz" --no-align
 grep -q -- "--map" "$OUT/stderr" || { echo "FAIL: no-common-layer error does not suggest --map"; fails=$((fails + 1)); }
 expect_rc 0 "renamed and re-laid-out dump passes with the map" -- \
   "$VERIFY" --layer-diff --reference "$D/ref.npz" --candidate "$D/renamed.npz" --map "$D/map.textproto"
