@@ -240,9 +240,8 @@ absl::StatusOr<ConversionPlan> ReplanFromProvenance(const Provenance& p, const C
   eo.schema_source = absl::StrCat("recorded schema ", p.schema_name);
   absl::StatusOr<ConversionPlan> plan = Plan(source, schema.get(), eo);
   if (!plan.ok()) {
-    return absl::Status(plan.status().code(),
-                        absl::StrCat("re-planning the recorded conversion (", p.Summary(),
-                                     ") over the source: ", plan.status().message()));
+    return Annotate(plan.status(), absl::StrCat("re-planning the recorded conversion (",
+                                                p.Summary(), ") over the source"));
   }
   std::map<std::string, const PlannedOutput*> by_name;
   for (const PlannedOutput& o : plan->outputs()) by_name[o.name] = &o;

@@ -1,5 +1,6 @@
 #include "core/tensor_ops.h"
 
+#include <cmath>
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
@@ -146,6 +147,55 @@ absl::StatusOr<Tensor> ConcatTensors(const std::vector<Tensor>& parts, int axis)
       const int64_t chunk = p.shape()[axis] * inner;
       std::memcpy(dst, p.data() + o * chunk, chunk);
       dst += chunk;
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<Tensor> WeightNormF64(const Tensor& g, const Tensor& v, int axis) {
+  ASSIGN_OR_RETURN(std::vector<double> gv, ToDoubleVector(g));
+  ASSIGN_OR_RETURN(std::vector<double> vv, ToDoubleVector(v));
+  Tensor out = Tensor::Zeros(DType::kF64, v.shape());
+  double* o = out.mutable_data_as<double>();
+  if (axis < 0) {
+    if (gv.size() > 1) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("weight norm over all axes: g has ", gv.size(), " values, expected 1"));
+    }
+    double sum = 0;
+    for (double x : vv) sum += x * x;
+    const double scale = (gv.empty() ? 1.0 : gv[0]) / std::sqrt(sum);
+    for (size_t i = 0; i < vv.size(); ++i) o[i] = vv[i] * scale;
+    return out;
+  }
+  if (axis >= v.rank()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("weight norm axis ", axis, " of a rank-", v.rank(), " tensor"));
+  }
+  int64_t outer = 1, inner = 1;
+  for (int i = 0; i < axis; ++i) outer *= v.shape()[i];
+  for (int i = axis + 1; i < v.rank(); ++i) inner *= v.shape()[i];
+  const int64_t n = v.shape()[axis];
+  if (static_cast<int64_t>(gv.size()) != n) {
+    return absl::InvalidArgumentError(absl::StrCat("weight norm over axis ", axis, ": g has ",
+                                                   gv.size(), " values, expected ", n));
+  }
+  std::vector<double> norm(n, 0.0);
+  for (int64_t a = 0; a < outer; ++a) {
+    for (int64_t c = 0; c < n; ++c) {
+      for (int64_t i = 0; i < inner; ++i) {
+        const double x = vv[(a * n + c) * inner + i];
+        norm[c] += x * x;
+      }
+    }
+  }
+  for (int64_t c = 0; c < n; ++c) norm[c] = gv[c] / std::sqrt(norm[c]);
+  for (int64_t a = 0; a < outer; ++a) {
+    for (int64_t c = 0; c < n; ++c) {
+      for (int64_t i = 0; i < inner; ++i) {
+        const int64_t k = (a * n + c) * inner + i;
+        o[k] = vv[k] * norm[c];
+      }
     }
   }
   return out;

@@ -33,6 +33,11 @@ absl::StatusOr<Tensor> SliceTensor(const Tensor& t, int axis, int64_t offset, in
 // The parts (same dtype, same shape but along `axis`) joined along `axis`.
 absl::StatusOr<Tensor> ConcatTensors(const std::vector<Tensor>& parts, int axis);
 
+// Weight normalization as torch.nn.utils.weight_norm computes it: g * v / ||v||, the norm taken
+// over every axis of v except `axis` (one g per index along it), or over all of v for axis -1
+// (one g). The result is float64; g must hold v.shape()[axis] values (1 for axis -1).
+absl::StatusOr<Tensor> WeightNormF64(const Tensor& g, const Tensor& v, int axis);
+
 // Whether two tensors have the same dtype, shape and bytes (read a block at a time).
 absl::StatusOr<bool> SameValues(const Tensor& a, const Tensor& b);
 

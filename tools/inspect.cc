@@ -66,7 +66,7 @@ absl::Status Inspect(const std::string& path, const InspectOptions& options, std
     // Every error line names the file, even where the reader's message does not (an unknown
     // --format id, for example).
     if (absl::StrContains(read.status().message(), path)) return read.status();
-    return absl::Status(read.status().code(), absl::StrCat(path, ": ", read.status().message()));
+    return Annotate(read.status(), path);
   }
   Checkpoint ckpt = *std::move(read);
 
@@ -77,9 +77,7 @@ absl::Status Inspect(const std::string& path, const InspectOptions& options, std
     if (options.stats) {
       absl::StatusOr<TensorStats> s = ComputeStats(ckpt.tensors[i].tensor);
       if (!s.ok()) {
-        return absl::Status(s.status().code(), absl::StrCat(path, ": tensor \"",
-                                                            ckpt.tensors[i].name, "\": ",
-                                                            s.status().message()));
+        return Annotate(s.status(), absl::StrCat(path, ": tensor \"", ckpt.tensors[i].name, "\""));
       }
       stats[i] = *s;
     }

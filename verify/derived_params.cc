@@ -83,37 +83,9 @@ std::vector<WeightNormPair> FindWeightNormPairs(const std::vector<std::string>& 
 absl::StatusOr<Tensor> WeightNormProduct(const WeightNormPair& p, const TensorGetter& get) {
   ASSIGN_OR_RETURN(const Tensor* g, Need(get, p.g));
   ASSIGN_OR_RETURN(const Tensor* v, Need(get, p.v));
-  ASSIGN_OR_RETURN(std::vector<double> gv, Doubles(*g));
-  ASSIGN_OR_RETURN(std::vector<double> vv, Doubles(*v));
-  std::vector<double> out(vv.size());
-  if (p.axis < 0) {
-    double sum = 0;
-    for (double x : vv) sum += x * x;
-    const double scale = (gv.empty() ? 1.0 : gv[0]) / std::sqrt(sum);
-    for (size_t i = 0; i < vv.size(); ++i) out[i] = vv[i] * scale;
-    return F64(v->shape(), out);
-  }
-  const int64_t outer = Product(v->shape(), 0, p.axis);
-  const int64_t n = v->shape()[p.axis];
-  const int64_t inner = Product(v->shape(), p.axis + 1, v->rank());
-  if (static_cast<int64_t>(gv.size()) != n) {
-    return absl::InvalidArgumentError(absl::StrCat(p.g, ": ", gv.size(), " values, expected ", n));
-  }
-  std::vector<double> norm(n, 0.0);
-  for (int64_t a = 0; a < outer; ++a)
-    for (int64_t c = 0; c < n; ++c)
-      for (int64_t i = 0; i < inner; ++i) {
-        const double x = vv[(a * n + c) * inner + i];
-        norm[c] += x * x;
-      }
-  for (int64_t c = 0; c < n; ++c) norm[c] = gv[c] / std::sqrt(norm[c]);
-  for (int64_t a = 0; a < outer; ++a)
-    for (int64_t c = 0; c < n; ++c)
-      for (int64_t i = 0; i < inner; ++i) {
-        const int64_t k = (a * n + c) * inner + i;
-        out[k] = vv[k] * norm[c];
-      }
-  return F64(v->shape(), out);
+  absl::StatusOr<Tensor> out = WeightNormF64(*g, *v, p.axis);
+  if (!out.ok()) return absl::InvalidArgumentError(absl::StrCat(p.g, ": ", out.status().message()));
+  return out;
 }
 
 std::vector<BatchNormParams> FindBatchNorms(const std::vector<std::string>& names,

@@ -428,10 +428,8 @@ absl::StatusOr<Report> DiffDumps(const Checkpoint& reference, const Checkpoint& 
     used[it->second] = true;
     const NamedTensor& cand = candidate.tensors[it->second];
     r.candidate = cand.name;
-    absl::Status s = CompareLayer(ref.tensor, cand.tensor, options, r);
-    if (!s.ok()) {
-      return absl::Status(s.code(), absl::StrCat("layer \"", ref.name, "\": ", s.message()));
-    }
+    RETURN_IF_ERROR_CONTEXT(CompareLayer(ref.tensor, cand.tensor, options, r),
+                            absl::StrCat("layer \"", ref.name, "\""));
     report.layers.push_back(std::move(r));
   }
   for (size_t i = 0; i < candidate.tensors.size(); ++i) {

@@ -20,12 +20,6 @@
 namespace tp {
 namespace {
 
-int64_t Product(const Shape& s, int begin, int end) {
-  int64_t p = 1;
-  for (int i = begin; i < end; ++i) p *= s[i];
-  return p;
-}
-
 absl::Status PlanFuseWeightNormImpl(Planner& pl, const schema::FuseWeightNorm& f, int index) {
   std::unique_ptr<RE2> re = f.pattern().empty() ? nullptr : CompilePattern(f.pattern());
   struct Pair {
@@ -149,40 +143,12 @@ absl::Status PlanFuseWeightNormImpl(Planner& pl, const schema::FuseWeightNorm& f
 }  // namespace
 
 absl::StatusOr<Tensor> FuseWeightNorm(const Tensor& g, const Tensor& v, int axis) {
-  ASSIGN_OR_RETURN(std::vector<double> gv, ToDoubleVector(g));
-  ASSIGN_OR_RETURN(std::vector<double> vv, ToDoubleVector(v));
-  Tensor out = Tensor::Zeros(DType::kF64, v.shape());
-  double* o = out.mutable_data_as<double>();
-  if (axis < 0) {
-    double sum = 0;
-    for (double x : vv) sum += x * x;
-    const double scale = (gv.empty() ? 1.0 : gv[0]) / std::sqrt(sum);
-    for (size_t i = 0; i < vv.size(); ++i) o[i] = vv[i] * scale;
-  } else {
-    const int64_t outer = Product(v.shape(), 0, axis);
-    const int64_t n = v.shape()[axis];
-    const int64_t inner = Product(v.shape(), axis + 1, v.rank());
-    if (static_cast<int64_t>(gv.size()) != n) {
-      return absl::InvalidArgumentError(absl::StrCat("fuse_weight_norm: g has ", gv.size(),
-                                                     " values, expected ", n));
-    }
-    std::vector<double> norm(n, 0.0);
-    for (int64_t a = 0; a < outer; ++a)
-      for (int64_t c = 0; c < n; ++c)
-        for (int64_t i = 0; i < inner; ++i) {
-          const double x = vv[(a * n + c) * inner + i];
-          norm[c] += x * x;
-        }
-    for (int64_t c = 0; c < n; ++c) norm[c] = gv[c] / std::sqrt(norm[c]);
-    for (int64_t a = 0; a < outer; ++a)
-      for (int64_t c = 0; c < n; ++c)
-        for (int64_t i = 0; i < inner; ++i) {
-          const int64_t k = (a * n + c) * inner + i;
-          o[k] = vv[k] * norm[c];
-        }
+  absl::StatusOr<Tensor> out = WeightNormF64(g, v, axis);
+  if (!out.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("fuse_weight_norm: ", out.status().message()));
   }
   if (v.dtype() == DType::kF64) return out;
-  return Cast(out, v.dtype());
+  return Cast(*out, v.dtype());
 }
 
 

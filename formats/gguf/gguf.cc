@@ -157,12 +157,7 @@ class Parser {
         info.shape[n_dims - 1 - d] = static_cast<int64_t>(ne);  // ggml order is reversed
       }
       ASSIGN_OR_RETURN(uint32_t type, r_.Read<uint32_t>(absl::StrCat(what, " type")));
-      absl::StatusOr<DType> dtype = DTypeForGgml(type);
-      if (!dtype.ok()) {
-        return absl::Status(dtype.status().code(),
-                            absl::StrCat(source_, ": ", what, ": ", dtype.status().message()));
-      }
-      info.dtype = *dtype;
+      ASSIGN_OR_RETURN_CONTEXT(info.dtype, DTypeForGgml(type), absl::StrCat(source_, ": ", what));
       if (info.dtype == DType::kQ8_0 && (n_dims == 0 || info.shape.back() % kQ8_0BlockSize != 0)) {
         return absl::InvalidArgumentError(absl::StrCat(
             source_, ": ", what, " is Q8_0 with shape ", ShapeToString(info.shape),
@@ -436,8 +431,7 @@ absl::Status WriteGguf(const std::string& path, const Metadata& metadata,
       return absl::InvalidArgumentError(absl::StrCat(what, " has ", spec.shape.size(),
                                                      " dimensions, expected at most ", kGgufMaxDims));
     }
-    absl::StatusOr<uint32_t> type = GgmlTypeFor(spec.dtype);
-    if (!type.ok()) return absl::Status(type.status().code(), absl::StrCat(what, ": ", type.status().message()));
+    ASSIGN_OR_RETURN_CONTEXT(const uint32_t type, GgmlTypeFor(spec.dtype), what);
     if (spec.dtype == DType::kQ8_0 && (spec.shape.empty() || spec.shape.back() % kQ8_0BlockSize != 0)) {
       return absl::InvalidArgumentError(absl::StrCat(
           what, " is q8_0 with shape ", ShapeToString(spec.shape),
@@ -447,7 +441,7 @@ absl::Status WriteGguf(const std::string& path, const Metadata& metadata,
     if (!numel.ok()) return absl::InvalidArgumentError(absl::StrCat(what, ": ", numel.status().message()));
     absl::StatusOr<int64_t> nbytes = StorageBytes(spec.dtype, *numel);
     if (!nbytes.ok()) return absl::InvalidArgumentError(absl::StrCat(what, ": ", nbytes.status().message()));
-    types.push_back(*type);
+    types.push_back(type);
     sizes.push_back(static_cast<uint64_t>(*nbytes));
   }
 

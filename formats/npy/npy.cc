@@ -268,12 +268,7 @@ absl::StatusOr<NpyHeader> ParseNpyHeader(absl::string_view bytes, uint64_t total
   ASSIGN_OR_RETURN(absl::string_view text,
                    r.ReadBytes(header_len, absl::StrCat(".npy header (", header_len, " bytes)")));
   RETURN_IF_ERROR(HeaderParser(text, source).Parse(&h));
-  absl::StatusOr<DType> dtype = DTypeFromNpyDescr(h.descr, &h.order);
-  if (!dtype.ok()) {
-    return absl::Status(dtype.status().code(),
-                        absl::StrCat(source, ": ", dtype.status().message()));
-  }
-  h.dtype = *dtype;
+  ASSIGN_OR_RETURN_CONTEXT(h.dtype, DTypeFromNpyDescr(h.descr, &h.order), source);
   absl::StatusOr<int64_t> n = NumElements(h.shape);
   absl::StatusOr<int64_t> nbytes =
       n.ok() ? StorageBytes(h.dtype, *n) : absl::StatusOr<int64_t>(n.status());
@@ -353,18 +348,14 @@ absl::StatusOr<Tensor> ParseNpy(absl::string_view bytes, std::shared_ptr<const M
 
 absl::StatusOr<std::string> NpyHeaderBytes(DType dtype, const Shape& shape,
                                            const std::string& source) {
-  absl::StatusOr<std::string> descr = NpyDescrFor(dtype);
-  if (!descr.ok()) {
-    return absl::Status(descr.status().code(),
-                        absl::StrCat(source, ": ", descr.status().message()));
-  }
+  ASSIGN_OR_RETURN_CONTEXT(const std::string descr, NpyDescrFor(dtype), source);
   std::string shape_text;
   if (shape.size() == 1) {
     shape_text = absl::StrCat("(", shape[0], ",)");
   } else {
     shape_text = absl::StrCat("(", absl::StrJoin(shape, ", "), ")");
   }
-  std::string dict = absl::StrCat("{'descr': '", *descr, "', 'fortran_order': False, 'shape': ",
+  std::string dict = absl::StrCat("{'descr': '", descr, "', 'fortran_order': False, 'shape': ",
                                   shape_text, ", }");
   // Pad with spaces and a final newline so the data starts on a 64-byte boundary.
   int major = 1;

@@ -174,12 +174,8 @@ absl::Status WriteNpzStreaming(const std::string& path, const std::vector<Tensor
   // Check every dtype before creating anything.
   std::set<std::string> names;
   for (const TensorSpec& s : specs) {
-    absl::StatusOr<std::string> descr = NpyDescrFor(s.dtype);
-    if (!descr.ok()) {
-      return absl::Status(descr.status().code(),
-                          absl::StrCat(path, ": tensor ", Quoted(s.name), ": ",
-                                       descr.status().message()));
-    }
+    RETURN_IF_ERROR_CONTEXT(NpyDescrFor(s.dtype).status(),
+                            absl::StrCat(path, ": tensor ", Quoted(s.name)));
     if (!names.insert(s.name).second) {
       return absl::InvalidArgumentError(
           absl::StrCat(path, ": tensor ", Quoted(s.name), " appears twice; .npz names are unique"));

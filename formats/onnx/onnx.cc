@@ -182,10 +182,7 @@ class OnnxReader {
   absl::StatusOr<Tensor> ReadInitializer(const TensorProto& t,
                                          const std::shared_ptr<onnx::ModelProto>& model) {
     const std::string where = absl::StrCat(source_, ": initializer \"", t.name(), "\"");
-    absl::StatusOr<DType> dtype = DTypeForOnnx(t.data_type());
-    if (!dtype.ok()) {
-      return absl::Status(dtype.status().code(), absl::StrCat(where, ": ", dtype.status().message()));
-    }
+    ASSIGN_OR_RETURN_CONTEXT(const DType dtype, DTypeForOnnx(t.data_type()), where);
     if (t.has_segment()) {
       return absl::UnimplementedError(absl::StrCat(where, ": segmented tensors are not supported"));
     }
@@ -199,20 +196,20 @@ class OnnxReader {
     }
     absl::StatusOr<int64_t> numel = NumElements(shape);
     if (!numel.ok()) return absl::InvalidArgumentError(absl::StrCat(where, ": ", numel.status().message()));
-    absl::StatusOr<int64_t> nbytes = StorageBytes(*dtype, *numel);
+    absl::StatusOr<int64_t> nbytes = StorageBytes(dtype, *numel);
     if (!nbytes.ok()) return absl::InvalidArgumentError(absl::StrCat(where, ": ", nbytes.status().message()));
 
     if (t.data_location() == TensorProto::EXTERNAL) {
-      return ReadExternal(t, *dtype, shape, static_cast<uint64_t>(*nbytes), where);
+      return ReadExternal(t, dtype, shape, static_cast<uint64_t>(*nbytes), where);
     }
     if (t.has_raw_data()) {
       if (t.raw_data().size() != static_cast<uint64_t>(*nbytes)) {
         return absl::InvalidArgumentError(absl::StrCat(
-            where, ": raw_data holds ", t.raw_data().size(), " bytes, ", DTypeName(*dtype), " ",
+            where, ": raw_data holds ", t.raw_data().size(), " bytes, ", DTypeName(dtype), " ",
             ShapeToString(shape), " needs ", *nbytes));
       }
       // A view into the parsed model, which the tensor keeps alive.
-      return Tensor::View(*dtype, shape, model,
+      return Tensor::View(dtype, shape, model,
                           reinterpret_cast<const uint8_t*>(t.raw_data().data()));
     }
     // Typed fields: the count must match before anything is allocated.
@@ -227,34 +224,34 @@ class OnnxReader {
     switch (t.data_type()) {
       case TensorProto::FLOAT:
         RETURN_IF_ERROR(check_count(t.float_data_size(), "float_data"));
-        return FromTyped<float>(*dtype, shape, t.float_data(), 0, 0, where);
+        return FromTyped<float>(dtype, shape, t.float_data(), 0, 0, where);
       case TensorProto::DOUBLE:
         RETURN_IF_ERROR(check_count(t.double_data_size(), "double_data"));
-        return FromTyped<double>(*dtype, shape, t.double_data(), 0, 0, where);
+        return FromTyped<double>(dtype, shape, t.double_data(), 0, 0, where);
       case TensorProto::INT64:
         RETURN_IF_ERROR(check_count(t.int64_data_size(), "int64_data"));
-        return FromTyped<int64_t>(*dtype, shape, t.int64_data(), std::numeric_limits<int64_t>::min(),
+        return FromTyped<int64_t>(dtype, shape, t.int64_data(), std::numeric_limits<int64_t>::min(),
                                   std::numeric_limits<int64_t>::max(), where);
       case TensorProto::INT32:
         RETURN_IF_ERROR(check_count(t.int32_data_size(), "int32_data"));
-        return FromTyped<int32_t>(*dtype, shape, t.int32_data(), INT32_MIN, INT32_MAX, where);
+        return FromTyped<int32_t>(dtype, shape, t.int32_data(), INT32_MIN, INT32_MAX, where);
       case TensorProto::INT16:
         RETURN_IF_ERROR(check_count(t.int32_data_size(), "int32_data"));
-        return FromTyped<int16_t>(*dtype, shape, t.int32_data(), INT16_MIN, INT16_MAX, where);
+        return FromTyped<int16_t>(dtype, shape, t.int32_data(), INT16_MIN, INT16_MAX, where);
       case TensorProto::INT8:
         RETURN_IF_ERROR(check_count(t.int32_data_size(), "int32_data"));
-        return FromTyped<int8_t>(*dtype, shape, t.int32_data(), INT8_MIN, INT8_MAX, where);
+        return FromTyped<int8_t>(dtype, shape, t.int32_data(), INT8_MIN, INT8_MAX, where);
       case TensorProto::UINT8:
         RETURN_IF_ERROR(check_count(t.int32_data_size(), "int32_data"));
-        return FromTyped<uint8_t>(*dtype, shape, t.int32_data(), 0, UINT8_MAX, where);
+        return FromTyped<uint8_t>(dtype, shape, t.int32_data(), 0, UINT8_MAX, where);
       case TensorProto::BOOL:
         RETURN_IF_ERROR(check_count(t.int32_data_size(), "int32_data"));
-        return FromTyped<uint8_t>(*dtype, shape, t.int32_data(), 0, 1, where);
+        return FromTyped<uint8_t>(dtype, shape, t.int32_data(), 0, 1, where);
       case TensorProto::FLOAT16:
       case TensorProto::BFLOAT16:
         // 16-bit patterns stored one per int32 value.
         RETURN_IF_ERROR(check_count(t.int32_data_size(), "int32_data"));
-        return FromTyped<uint16_t>(*dtype, shape, t.int32_data(), 0, UINT16_MAX, where);
+        return FromTyped<uint16_t>(dtype, shape, t.int32_data(), 0, UINT16_MAX, where);
       default:
         break;
     }
@@ -336,12 +333,10 @@ class OnnxReader {
           where, ": external data location \"", location, "\" resolves to \"", file_real,
           "\", outside the model's folder (symlink?)"));
     }
-    absl::StatusOr<std::shared_ptr<const MappedFile>> file = MappedFile::Open(file_real);
-    if (!file.ok()) {
-      return absl::Status(file.status().code(), absl::StrCat(where, ": ", file.status().message()));
-    }
-    files_[location] = *file;
-    return *file;
+    ASSIGN_OR_RETURN_CONTEXT(std::shared_ptr<const MappedFile> file, MappedFile::Open(file_real),
+                             where);
+    files_[location] = file;
+    return file;
   }
 
   std::string model_dir_;

@@ -86,9 +86,7 @@ absl::StatusOr<Entry> ParseEntry(const std::string& source, const std::string& n
     return absl::InvalidArgumentError(
         absl::StrCat(where, ": dtype is a ", JsonKindName(dtype->kind), ", expected a string"));
   }
-  absl::StatusOr<DType> dt = DTypeFromSafetensors(dtype->text);
-  if (!dt.ok()) return absl::Status(dt.status().code(), absl::StrCat(where, ": ", dt.status().message()));
-  e.dtype = *dt;
+  ASSIGN_OR_RETURN_CONTEXT(e.dtype, DTypeFromSafetensors(dtype->text), where);
   if (!shape->is_array()) {
     return absl::InvalidArgumentError(
         absl::StrCat(where, ": shape is a ", JsonKindName(shape->kind), ", expected an array"));
@@ -295,16 +293,13 @@ absl::Status WriteSafetensors(const std::string& path, const Metadata& metadata,
                        spec.name == "__metadata__" ? "is reserved" : "appears twice",
                        ", expected unique tensor names"));
     }
-    absl::StatusOr<absl::string_view> dt = SafetensorsDTypeName(spec.dtype);
-    if (!dt.ok()) {
-      return absl::Status(dt.status().code(), absl::StrCat(path, ": tensor \"", spec.name, "\": ",
-                                                           dt.status().message()));
-    }
+    ASSIGN_OR_RETURN_CONTEXT(const absl::string_view dt, SafetensorsDTypeName(spec.dtype),
+                             absl::StrCat(path, ": tensor \"", spec.name, "\""));
     ASSIGN_OR_RETURN(int64_t numel, NumElements(spec.shape));
     ASSIGN_OR_RETURN(int64_t nbytes, StorageBytes(spec.dtype, numel));
     sizes.push_back(static_cast<uint64_t>(nbytes));
     absl::StrAppend(&header, header.size() > 1 ? "," : "", JsonQuote(spec.name), ":{\"dtype\":\"",
-                    *dt, "\",\"shape\":[", absl::StrJoin(spec.shape, ","),
+                    dt, "\",\"shape\":[", absl::StrJoin(spec.shape, ","),
                     "],\"data_offsets\":[", offset, ",", offset + nbytes, "]}");
     offset += nbytes;
   }
