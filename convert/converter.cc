@@ -18,13 +18,15 @@
 #include "core/progress.h"
 #include "core/status_macros.h"
 #include "core/tensor.h"
+#include "formats/json/json_writer.h"
 #include "formats/registry.h"
 
 namespace tp {
 namespace {
 
 std::string Stem(const std::string& path) {
-  std::string base = path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
+  std::string base =
+      path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
   const size_t dot = base.find('.');
   return dot == std::string::npos || dot == 0 ? base : base.substr(0, dot);
 }
@@ -40,8 +42,6 @@ std::string HumanBytes(int64_t b) {
   if (b >= 1024) return absl::StrFormat("%.1f KiB", b / 1024.0);
   return absl::StrCat(b, " B");
 }
-
-std::string ShapeJson(const Shape& s) { return absl::StrCat("[", absl::StrJoin(s, ", "), "]"); }
 
 std::string Transforms(const PlannedOutput& o) {
   std::vector<std::string> parts;
@@ -80,8 +80,8 @@ std::string GroupedReport(const ConversionPlan& plan) {
     if (!groups.count(key)) order.push_back(key);
     Group& g = groups[key];
     if (g.count++ == 0) {
-      g.example = absl::StrCat(o.sources.empty() ? "-" : absl::StrJoin(o.sources, " + "), " -> ",
-                               o.name);
+      g.example =
+          absl::StrCat(o.sources.empty() ? "-" : absl::StrJoin(o.sources, " + "), " -> ", o.name);
     }
     g.in += o.source_bytes;
     g.out += o.bytes;
@@ -95,7 +95,8 @@ std::string GroupedReport(const ConversionPlan& plan) {
                                         key == "-" ? "as they are" : key, g.example));
   }
   for (const std::string& d : plan.dropped()) absl::StrAppend(&s, "dropped: ", d, "\n");
-  for (const std::string& u : plan.unmapped()) absl::StrAppend(&s, "unmapped (passed through): ", u, "\n");
+  for (const std::string& u : plan.unmapped())
+    absl::StrAppend(&s, "unmapped (passed through): ", u, "\n");
   for (const std::string& n : plan.notes()) absl::StrAppend(&s, "note: ", n, "\n");
   absl::StrAppend(&s, plan.outputs().size(), " tensors, ", HumanBytes(in), " -> ", HumanBytes(out),
                   ", ", plan.metadata().size(), " metadata keys, ", plan.dropped().size(),
@@ -126,20 +127,23 @@ std::string ReportTable(const ConversionPlan& plan, bool all) {
   }
   std::vector<size_t> width(rows[0].size(), 0);
   for (const auto& r : rows)
-    for (size_t c = 0; c < r.size(); ++c) width[c] = std::max(width[c], std::min<size_t>(r[c].size(), 60));
+    for (size_t c = 0; c < r.size(); ++c)
+      width[c] = std::max(width[c], std::min<size_t>(r[c].size(), 60));
   std::string s;
   for (size_t i = 0; i < rows.size(); ++i) {
     for (size_t c = 0; c < rows[i].size(); ++c) {
       absl::StrAppend(&s, rows[i][c]);
       if (c + 1 < rows[i].size()) {
-        absl::StrAppend(&s, std::string(width[c] > rows[i][c].size() ? width[c] - rows[i][c].size() : 0, ' '),
-                        c == 0 ? " -> " : "  ");
+        absl::StrAppend(
+            &s, std::string(width[c] > rows[i][c].size() ? width[c] - rows[i][c].size() : 0, ' '),
+            c == 0 ? " -> " : "  ");
       }
     }
     absl::StrAppend(&s, "\n");
   }
   for (const std::string& d : plan.dropped()) absl::StrAppend(&s, "dropped: ", d, "\n");
-  for (const std::string& u : plan.unmapped()) absl::StrAppend(&s, "unmapped (passed through): ", u, "\n");
+  for (const std::string& u : plan.unmapped())
+    absl::StrAppend(&s, "unmapped (passed through): ", u, "\n");
   for (const std::string& n : plan.notes()) absl::StrAppend(&s, "note: ", n, "\n");
   absl::StrAppend(&s, plan.outputs().size(), " tensors, ", HumanBytes(in), " -> ", HumanBytes(out),
                   ", ", plan.metadata().size(), " metadata keys, ", plan.dropped().size(),
@@ -149,43 +153,61 @@ std::string ReportTable(const ConversionPlan& plan, bool all) {
 
 std::string ReportJson(const ConversionPlan& plan, const ConvertOptions& options,
                        const std::string& from, const std::string& to) {
-  std::string s = absl::StrCat("{\"input\": ", JsonQuote(options.input),
-                               ", \"output\": ", JsonQuote(options.output),
-                               ", \"from\": ", JsonQuote(from), ", \"to\": ", JsonQuote(to),
-                               ", \"dry_run\": ", options.dry_run ? "true" : "false",
-                               ", \"tensors\": [");
+  JsonWriter w;
+  auto strings = [&](const std::vector<std::string>& v) {
+    w.BeginArray();
+    for (const std::string& x : v) w.String(x);
+    w.EndArray();
+  };
+  auto shape = [&](const Shape& s) {
+    w.BeginArray();
+    for (int64_t d : s) w.Int(d);
+    w.EndArray();
+  };
+  w.BeginObject();
+  w.Key("input").String(options.input);
+  w.Key("output").String(options.output);
+  w.Key("from").String(from);
+  w.Key("to").String(to);
+  w.Key("dry_run").Bool(options.dry_run);
+  w.Key("tensors").BeginArray();
   int64_t in = 0, out = 0;
-  for (size_t i = 0; i < plan.outputs().size(); ++i) {
-    const PlannedOutput& o = plan.outputs()[i];
-    std::vector<std::string> sources, transforms, notes;
-    for (const std::string& x : o.sources) sources.push_back(JsonQuote(x));
-    for (const Transform& t : o.transforms) transforms.push_back(JsonQuote(t.Describe()));
-    for (const std::string& n : o.notes) notes.push_back(JsonQuote(n));
-    absl::StrAppend(&s, i ? ", " : "", "{\"target\": ", JsonQuote(o.name),
-                    ", \"sources\": [", absl::StrJoin(sources, ", "), "]",
-                    ", \"shape_before\": ", ShapeJson(o.source_shape),
-                    ", \"shape_after\": ", ShapeJson(o.shape),
-                    ", \"dtype_before\": ", JsonQuote(DTypeName(o.source_dtype)),
-                    ", \"dtype_after\": ", JsonQuote(DTypeName(o.dtype)),
-                    ", \"transforms\": [", absl::StrJoin(transforms, ", "), "]",
-                    ", \"bytes_in\": ", o.source_bytes, ", \"bytes_out\": ", o.bytes,
-                    ", \"notes\": [", absl::StrJoin(notes, ", "), "]}");
+  for (const PlannedOutput& o : plan.outputs()) {
+    w.BeginObject();
+    w.Key("target").String(o.name);
+    w.Key("sources");
+    strings(o.sources);
+    w.Key("shape_before");
+    shape(o.source_shape);
+    w.Key("shape_after");
+    shape(o.shape);
+    w.Key("dtype_before").String(DTypeName(o.source_dtype));
+    w.Key("dtype_after").String(DTypeName(o.dtype));
+    w.Key("transforms").BeginArray();
+    for (const Transform& t : o.transforms) w.String(t.Describe());
+    w.EndArray();
+    w.Key("bytes_in").Int(o.source_bytes);
+    w.Key("bytes_out").Int(o.bytes);
+    w.Key("notes");
+    strings(o.notes);
+    w.EndObject();
     in += o.source_bytes;
     out += o.bytes;
   }
-  auto list = [](const std::vector<std::string>& v) {
-    std::vector<std::string> q;
-    for (const std::string& x : v) q.push_back(JsonQuote(x));
-    return absl::StrCat("[", absl::StrJoin(q, ", "), "]");
-  };
-  absl::StrAppend(&s, "], \"dropped\": ", list(plan.dropped()), ", \"unmapped\": ",
-                  list(plan.unmapped()), ", \"notes\": ", list(plan.notes()), ", \"metadata\": {");
-  for (size_t i = 0; i < plan.metadata().size(); ++i) {
-    absl::StrAppend(&s, i ? ", " : "", JsonQuote(plan.metadata()[i].first), ": ",
-                    plan.metadata()[i].second.ToJson());
-  }
-  absl::StrAppend(&s, "}, \"bytes_in\": ", in, ", \"bytes_out\": ", out, "}\n");
-  return s;
+  w.EndArray();
+  w.Key("dropped");
+  strings(plan.dropped());
+  w.Key("unmapped");
+  strings(plan.unmapped());
+  w.Key("notes");
+  strings(plan.notes());
+  w.Key("metadata").BeginObject();
+  for (const auto& [key, value] : plan.metadata()) w.Key(key).Raw(value.ToJson());
+  w.EndObject();
+  w.Key("bytes_in").Int(in);
+  w.Key("bytes_out").Int(out);
+  w.EndObject();
+  return w.Finish() + "\n";
 }
 
 absl::Status RunConvert(const ConvertOptions& options, std::ostream& out) {
@@ -200,7 +222,8 @@ absl::Status RunConvert(const ConvertOptions& options, std::ostream& out) {
     return absl::InvalidArgumentError(absl::StrCat("--out-type \"", options.out_type,
                                                    "\", expected one of f32, f16, bf16, q8_0"));
   }
-  if (!options.conv_layout.empty() && options.conv_layout != "torch" && options.conv_layout != "mlx") {
+  if (!options.conv_layout.empty() && options.conv_layout != "torch" &&
+      options.conv_layout != "mlx") {
     return absl::InvalidArgumentError(
         absl::StrCat("--conv-layout \"", options.conv_layout, "\", expected torch or mlx"));
   }
@@ -212,11 +235,12 @@ absl::Status RunConvert(const ConvertOptions& options, std::ostream& out) {
     ASSIGN_OR_RETURN(writer, FormatForExtension(options.output));
   }
   if (!writer->write) {
-    return absl::InvalidArgumentError(absl::StrCat("format \"", writer->id, "\" cannot be written"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("format \"", writer->id, "\" cannot be written"));
   }
   if (SameFile(options.input, options.output)) {
-    return absl::InvalidArgumentError(absl::StrCat(options.output, ": output is the input file; ",
-                                                   "expected a different path"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(options.output, ": output is the input file; ", "expected a different path"));
   }
 
   schema::Conversion schema;

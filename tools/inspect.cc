@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "core/checkpoint.h"
 #include "core/status_macros.h"
+#include "formats/json/json_writer.h"
 #include "formats/registry.h"
 
 namespace tp {
@@ -28,11 +29,6 @@ std::string HumanBytes(int64_t bytes) {
 }
 
 std::string Num(double v) { return absl::StrFormat("%.6g", v); }
-
-std::string JsonNumber(double v) {
-  if (std::isnan(v) || std::isinf(v)) return "null";
-  return absl::StrFormat("%.9g", v);
-}
 
 void PrintTable(const std::vector<std::vector<std::string>>& rows, std::ostream& out) {
   std::vector<size_t> width;
@@ -84,31 +80,48 @@ absl::Status Inspect(const std::string& path, const InspectOptions& options, std
   }
 
   if (options.json) {
-    out << "{\n  \"file\": " << JsonQuote(path) << ",\n  \"format\": " << JsonQuote(ckpt.format)
-        << ",\n  \"tensors\": [";
+    JsonWriter w(/*indent=*/2);
+    // Statistics that are not finite (an all-NaN tensor's mean) are null.
+    auto number = [&](double v) -> JsonWriter& {
+      return std::isfinite(v) ? w.Number(v) : w.Null();
+    };
+    w.BeginObject();
+    w.Key("file").String(path);
+    w.Key("format").String(ckpt.format);
+    w.Key("tensors").BeginArray();
     for (size_t i = 0; i < ckpt.tensors.size(); ++i) {
       const Tensor& t = ckpt.tensors[i].tensor;
-      out << (i ? "," : "") << "\n    {\"name\": " << JsonQuote(ckpt.tensors[i].name)
-          << ", \"dtype\": " << JsonQuote(DTypeName(t.dtype())) << ", \"shape\": ["
-          << absl::StrJoin(t.shape(), ", ") << "], \"bytes\": " << t.nbytes();
+      w.BeginObject();
+      w.Key("name").String(ckpt.tensors[i].name);
+      w.Key("dtype").String(DTypeName(t.dtype()));
+      w.Key("shape").BeginArray();
+      for (int64_t d : t.shape()) w.Int(d);
+      w.EndArray();
+      w.Key("bytes").Int(t.nbytes());
       if (options.stats) {
         const TensorStats& s = stats[i];
-        out << ", \"min\": " << JsonNumber(s.min) << ", \"max\": " << JsonNumber(s.max)
-            << ", \"mean\": " << JsonNumber(s.mean) << ", \"std\": " << JsonNumber(s.std)
-            << ", \"nan\": " << s.nan_count << ", \"inf\": " << s.inf_count;
+        w.Key("min");
+        number(s.min);
+        w.Key("max");
+        number(s.max);
+        w.Key("mean");
+        number(s.mean);
+        w.Key("std");
+        number(s.std);
+        w.Key("nan").Int(s.nan_count);
+        w.Key("inf").Int(s.inf_count);
       }
-      out << "}";
+      w.EndObject();
     }
-    out << (ckpt.tensors.empty() ? "" : "\n  ") << "],\n  \"metadata\": {";
-    for (size_t i = 0; i < ckpt.metadata.size(); ++i) {
-      out << (i ? "," : "") << "\n    " << JsonQuote(ckpt.metadata[i].first) << ": "
-          << ckpt.metadata[i].second.ToJson();
-    }
-    out << (ckpt.metadata.empty() ? "" : "\n  ") << "},\n  \"warnings\": [";
-    for (size_t i = 0; i < ckpt.warnings.size(); ++i) {
-      out << (i ? ", " : "") << JsonQuote(ckpt.warnings[i]);
-    }
-    out << "]\n}\n";
+    w.EndArray();
+    w.Key("metadata").BeginObject();
+    for (const auto& [key, value] : ckpt.metadata) w.Key(key).Raw(value.ToJson());
+    w.EndObject();
+    w.Key("warnings").BeginArray();
+    for (const std::string& warning : ckpt.warnings) w.String(warning);
+    w.EndArray();
+    w.EndObject();
+    out << w.Finish();
     return absl::OkStatus();
   }
 

@@ -10,20 +10,14 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
-#include "core/metadata.h"
 #include "core/output_file.h"
 #include "core/status_macros.h"
+#include "formats/json/json_writer.h"
 #include "verify/png.h"
 
 namespace tp {
 namespace verify {
 namespace {
-
-std::string Num(double v) {
-  if (std::isnan(v)) return "\"nan\"";
-  if (std::isinf(v)) return v > 0 ? "\"inf\"" : "\"-inf\"";
-  return absl::StrFormat("%.10g", v);
-}
 
 std::string Db(double v) {
   if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
@@ -187,76 +181,113 @@ std::string FormatTerminal(const Report& r, bool color, bool all) {
 }
 
 std::string ReportJson(const Report& r) {
-  std::string out = "{\n";
-  absl::StrAppend(&out, "  \"mode\": ", JsonQuote(r.mode), ",\n");
-  absl::StrAppend(&out, "  \"reference\": ", JsonQuote(r.reference), ",\n");
-  absl::StrAppend(&out, "  \"candidate\": ", JsonQuote(r.candidate), ",\n");
-  absl::StrAppend(&out, "  \"passed\": ", r.passed ? "true" : "false", ",\n");
-  absl::StrAppend(&out, "  \"first_divergence\": ",
-                  r.first_divergence >= 0 ? JsonQuote(r.layers[r.first_divergence].name) : "null",
-                  ",\n");
-  absl::StrAppend(&out, "  \"last_match\": ",
-                  r.last_match >= 0 ? JsonQuote(r.layers[r.last_match].name) : "null", ",\n");
-  absl::StrAppend(&out, "  \"summary\": {\"passed\": ", r.passed_count, ", \"failed\": ",
-                  r.failed_count, ", \"excused\": ", r.excused_count, ", \"missing\": ",
-                  r.missing_count, ", \"extra\": ", r.extra_count, ", \"reference_layers\": ",
-                  r.reference_count, ", \"coverage_problem\": ",
-                  r.coverage_problem.empty() ? "null" : JsonQuote(r.coverage_problem), "},\n");
-  std::vector<std::string> health;
-  for (const std::string& h : r.health) health.push_back(JsonQuote(h));
-  absl::StrAppend(&out, "  \"health\": [", absl::StrJoin(health, ", "), "],\n");
-  std::vector<std::string> problems;
-  for (const std::string& p : r.problems) problems.push_back(JsonQuote(p));
-  absl::StrAppend(&out, "  \"problems\": [", absl::StrJoin(problems, ", "), "],\n");
-  out += "  \"layers\": [";
-  for (size_t i = 0; i < r.layers.size(); ++i) {
-    const LayerResult& l = r.layers[i];
+  JsonWriter w(/*indent=*/2);
+  auto text_or_null = [&](const std::string& v) -> JsonWriter& {
+    return v.empty() ? w.Null() : w.String(v);
+  };
+  auto strings = [&](const std::vector<std::string>& v) {
+    w.BeginArray();
+    for (const std::string& x : v) w.String(x);
+    w.EndArray();
+  };
+  auto shape = [&](const Shape& s) {
+    w.BeginArray();
+    for (int64_t d : s) w.Int(d);
+    w.EndArray();
+  };
+  w.BeginObject();
+  w.Key("mode").String(r.mode);
+  w.Key("reference").String(r.reference);
+  w.Key("candidate").String(r.candidate);
+  w.Key("passed").Bool(r.passed);
+  w.Key("first_divergence");
+  text_or_null(r.first_divergence >= 0 ? r.layers[r.first_divergence].name : "");
+  w.Key("last_match");
+  text_or_null(r.last_match >= 0 ? r.layers[r.last_match].name : "");
+  w.Key("summary").BeginObject();
+  w.Key("passed").Int(r.passed_count);
+  w.Key("failed").Int(r.failed_count);
+  w.Key("excused").Int(r.excused_count);
+  w.Key("missing").Int(r.missing_count);
+  w.Key("extra").Int(r.extra_count);
+  w.Key("reference_layers").Int(r.reference_count);
+  w.Key("coverage_problem");
+  text_or_null(r.coverage_problem);
+  w.EndObject();
+  w.Key("health");
+  strings(r.health);
+  w.Key("problems");
+  strings(r.problems);
+  w.Key("layers").BeginArray();
+  for (const LayerResult& l : r.layers) {
     const LayerMetrics& m = l.metrics;
-    std::string shape = absl::StrCat("[", absl::StrJoin(l.ref_shape.empty() ? l.cand_shape : l.ref_shape, ", "), "]");
-    absl::StrAppend(&out, i ? ",\n" : "\n", "    {\"name\": ", JsonQuote(l.name),
-                    ", \"candidate\": ", JsonQuote(l.candidate), ", \"status\": \"",
-                    LayerStatusName(l.status), "\", \"shape\": ", shape,
-                    ", \"candidate_shape\": [", absl::StrJoin(l.cand_shape, ", "), "]",
-                    ", \"dtype\": ", JsonQuote(l.ref_dtype), ", \"candidate_dtype\": ",
-                    JsonQuote(l.cand_dtype));
+    w.BeginObject();
+    w.Key("name").String(l.name);
+    w.Key("candidate").String(l.candidate);
+    w.Key("status").String(LayerStatusName(l.status));
+    w.Key("shape");
+    shape(l.ref_shape.empty() ? l.cand_shape : l.ref_shape);
+    w.Key("candidate_shape");
+    shape(l.cand_shape);
+    w.Key("dtype").String(l.ref_dtype);
+    w.Key("candidate_dtype").String(l.cand_dtype);
     if (l.has_metrics) {
-      absl::StrAppend(&out, ", \"max_abs\": ", Num(m.max_abs), ", \"mean_abs\": ", Num(m.mean_abs),
-                      ", \"rmse\": ", Num(m.rmse), ", \"max_rel\": ", Num(m.max_rel),
-                      ", \"cosine\": ", Num(m.cosine), ", \"sqnr_db\": ", Num(m.sqnr_db),
-                      ", \"nmse\": ", Num(m.nmse), ", \"mismatch_fraction\": ",
-                      Num(m.mismatch_fraction), ", \"nan\": ", m.cand.nan, ", \"inf\": ",
-                      m.cand.inf, ", \"reference_nan\": ", m.ref.nan, ", \"reference_inf\": ",
-                      m.ref.inf);
-      for (const auto& [key, s] : {std::make_pair("reference_stats", m.ref),
-                                   std::make_pair("candidate_stats", m.cand)}) {
-        absl::StrAppend(&out, ", \"", key, "\": {\"mean\": ", Num(s.mean), ", \"std\": ",
-                        Num(s.std), ", \"min\": ", Num(s.min), ", \"max\": ", Num(s.max), "}");
+      w.Key("max_abs").Number(m.max_abs);
+      w.Key("mean_abs").Number(m.mean_abs);
+      w.Key("rmse").Number(m.rmse);
+      w.Key("max_rel").Number(m.max_rel);
+      w.Key("cosine").Number(m.cosine);
+      w.Key("sqnr_db").Number(m.sqnr_db);
+      w.Key("nmse").Number(m.nmse);
+      w.Key("mismatch_fraction").Number(m.mismatch_fraction);
+      w.Key("nan").Int(m.cand.nan);
+      w.Key("inf").Int(m.cand.inf);
+      w.Key("reference_nan").Int(m.ref.nan);
+      w.Key("reference_inf").Int(m.ref.inf);
+      for (const auto& [key, side] : {std::make_pair("reference_stats", m.ref),
+                                      std::make_pair("candidate_stats", m.cand)}) {
+        w.Key(key).BeginObject();
+        w.Key("mean").Number(side.mean);
+        w.Key("std").Number(side.std);
+        w.Key("min").Number(side.min);
+        w.Key("max").Number(side.max);
+        w.EndObject();
       }
-      absl::StrAppend(&out, ", \"tolerance\": {\"atol\": ", Num(l.tolerance.atol), ", \"rtol\": ",
-                      Num(l.tolerance.rtol), ", \"min_cosine\": ", Num(l.tolerance.min_cosine),
-                      ", \"min_sqnr_db\": ", Num(l.tolerance.min_sqnr_db),
-                      ", \"max_mismatch_fraction\": ", Num(l.tolerance.max_mismatch_fraction), "}");
+      w.Key("tolerance").BeginObject();
+      w.Key("atol").Number(l.tolerance.atol);
+      w.Key("rtol").Number(l.tolerance.rtol);
+      w.Key("min_cosine").Number(l.tolerance.min_cosine);
+      w.Key("min_sqnr_db").Number(l.tolerance.min_sqnr_db);
+      w.Key("max_mismatch_fraction").Number(l.tolerance.max_mismatch_fraction);
+      w.EndObject();
     } else {
-      out += ", \"max_abs\": null, \"mean_abs\": null, \"rmse\": null, \"max_rel\": null, "
-             "\"cosine\": null, \"sqnr_db\": null, \"mismatch_fraction\": null, \"nan\": null, "
-             "\"inf\": null";
+      for (const char* key : {"max_abs", "mean_abs", "rmse", "max_rel", "cosine", "sqnr_db",
+                              "mismatch_fraction", "nan", "inf"}) {
+        w.Key(key).Null();
+      }
     }
     if (l.spectral.has_value()) {
-      absl::StrAppend(&out, ", \"spectral_convergence\": ", Num(l.spectral->spectral_convergence),
-                      ", \"log_stft_distance\": ", Num(l.spectral->log_stft_distance),
-                      ", \"mr_stft_distance\": ", Num(l.spectral->mr_stft_distance));
+      w.Key("spectral_convergence").Number(l.spectral->spectral_convergence);
+      w.Key("log_stft_distance").Number(l.spectral->log_stft_distance);
+      w.Key("mr_stft_distance").Number(l.spectral->mr_stft_distance);
     }
-    std::vector<std::string> health;
-    for (const std::string& h : l.health) health.push_back(JsonQuote(h));
-    absl::StrAppend(&out, ", \"health\": [", absl::StrJoin(health, ", "), "]");
-    absl::StrAppend(&out, ", \"reason\": ", l.reason.empty() ? "null" : JsonQuote(l.reason),
-                    ", \"hint\": ", l.hint.empty() ? "null" : JsonQuote(l.hint),
-                    ", \"note\": ", l.note.empty() ? "null" : JsonQuote(l.note),
-                    ", \"inputs\": ", l.inputs.empty() ? "null" : JsonQuote(l.inputs),
-                    ", \"weights\": ", l.weights.empty() ? "null" : JsonQuote(l.weights), "}");
+    w.Key("health");
+    strings(l.health);
+    w.Key("reason");
+    text_or_null(l.reason);
+    w.Key("hint");
+    text_or_null(l.hint);
+    w.Key("note");
+    text_or_null(l.note);
+    w.Key("inputs");
+    text_or_null(l.inputs);
+    w.Key("weights");
+    text_or_null(l.weights);
+    w.EndObject();
   }
-  out += "\n  ]\n}\n";
-  return out;
+  w.EndArray();
+  w.EndObject();
+  return w.Finish();
 }
 
 std::string ReportJunit(const Report& r) {
