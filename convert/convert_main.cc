@@ -19,9 +19,11 @@ ABSL_FLAG(std::string, schema, "", "conversion schema textproto (schemas/convers
 ABSL_FLAG(std::string, preset, "", "built-in schema: hifigan, encodec, kokoro, mlx");
 ABSL_FLAG(std::string, select, "", "dotted key of the sub-tree to convert (model, generator, ...)");
 ABSL_FLAG(std::string, arch, "", "general.architecture for GGUF");
-ABSL_FLAG(std::string, out_type, "", "f32, f16, bf16 or q8_0 (norms, biases and 1-D stay f32)");
+ABSL_FLAG(std::optional<tp::OutType>, out_type, std::nullopt,
+          "f32, f16, bf16 or q8_0 (norms, biases and 1-D stay f32)");
 ABSL_FLAG(bool, fuse_weight_norm, false, "fuse weight_g/weight_v pairs into weight");
-ABSL_FLAG(std::string, conv_layout, "", "torch (default) or mlx (needs declared conv weights)");
+ABSL_FLAG(std::optional<tp::ConvLayout>, conv_layout, std::nullopt,
+          "torch (default) or mlx (needs declared conv weights)");
 ABSL_FLAG(bool, dry_run, false, "print the report without writing OUT");
 ABSL_FLAG(std::string, report, "", "write the report as JSON to this file");
 ABSL_FLAG(bool, allow_unmapped, false, "pass tensors no schema rule maps through unchanged");
@@ -61,14 +63,14 @@ int main(int argc, char** argv) {
   o.schema_path = absl::GetFlag(FLAGS_schema);
   o.preset = absl::GetFlag(FLAGS_preset);
   o.select = absl::GetFlag(FLAGS_select);
-  o.arch = absl::GetFlag(FLAGS_arch);
-  o.out_type = absl::GetFlag(FLAGS_out_type);
-  o.fuse_weight_norm = absl::GetFlag(FLAGS_fuse_weight_norm);
-  o.conv_layout = absl::GetFlag(FLAGS_conv_layout);
+  o.engine.arch = absl::GetFlag(FLAGS_arch);
+  o.engine.out_type = absl::GetFlag(FLAGS_out_type);
+  o.engine.fuse_weight_norm = absl::GetFlag(FLAGS_fuse_weight_norm);
+  o.engine.conv_layout = absl::GetFlag(FLAGS_conv_layout);
+  o.engine.allow_unmapped = absl::GetFlag(FLAGS_allow_unmapped);
+  o.engine.config_path = absl::GetFlag(FLAGS_config);
   o.dry_run = absl::GetFlag(FLAGS_dry_run);
   o.report_path = absl::GetFlag(FLAGS_report);
-  o.allow_unmapped = absl::GetFlag(FLAGS_allow_unmapped);
-  o.config_path = absl::GetFlag(FLAGS_config);
   o.quiet = absl::GetFlag(FLAGS_quiet);
   o.all = absl::GetFlag(FLAGS_all);
   absl::Status s = tp::RunConvert(o, std::cout);

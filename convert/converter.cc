@@ -217,16 +217,6 @@ absl::Status RunConvert(const ConvertOptions& options, std::ostream& out) {
   if (!options.schema_path.empty() && !options.preset.empty()) {
     return absl::InvalidArgumentError("--schema and --preset are exclusive; give one");
   }
-  if (!options.out_type.empty() && options.out_type != "f32" && options.out_type != "f16" &&
-      options.out_type != "bf16" && options.out_type != "q8_0") {
-    return absl::InvalidArgumentError(absl::StrCat("--out-type \"", options.out_type,
-                                                   "\", expected one of f32, f16, bf16, q8_0"));
-  }
-  if (!options.conv_layout.empty() && options.conv_layout != "torch" &&
-      options.conv_layout != "mlx") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--conv-layout \"", options.conv_layout, "\", expected torch or mlx"));
-  }
   // Output format first: a bad OUT should fail before a large input is read.
   const FormatHandler* writer = nullptr;
   if (!options.to.empty()) {
@@ -263,18 +253,12 @@ absl::Status RunConvert(const ConvertOptions& options, std::ostream& out) {
     record.schema_origin = "preset";
   }
 
-  EngineOptions eo;
+  EngineOptions eo = options.engine;
   eo.target_format = writer->id;
-  eo.out_type = options.out_type;
-  eo.fuse_weight_norm = options.fuse_weight_norm;
-  eo.conv_layout = options.conv_layout;
-  eo.allow_unmapped = options.allow_unmapped;
-  eo.arch = options.arch;
   eo.name = Stem(options.input);
-  eo.config_path = options.config_path;
   if (!schema_source.empty()) eo.schema_source = schema_source;
-  if (!options.config_path.empty()) {
-    ASSIGN_OR_RETURN(eo.config_json, ReadText(options.config_path, "config JSON"));
+  if (!eo.config_path.empty()) {
+    ASSIGN_OR_RETURN(eo.config_json, ReadText(eo.config_path, "config JSON"));
   }
 
   ReadOptions ro;

@@ -11,7 +11,7 @@
 //   o.output = "hifigan.gguf";
 //   o.preset = "hifigan";
 //   o.select = "generator";
-//   o.out_type = "f16";
+//   o.engine.out_type = OutType::kF16;
 //   RETURN_IF_ERROR(RunConvert(o, std::cout));
 #ifndef TENSORPORT_CONVERT_CONVERTER_H_
 #define TENSORPORT_CONVERT_CONVERTER_H_
@@ -28,12 +28,12 @@ struct ConvertOptions {
   std::string input, output;
   std::string from, to;  // format ids; empty: magic bytes / output extension decide
   std::string schema_path, preset;
-  std::string select, arch, out_type, conv_layout;
-  std::string config_path;
+  std::string select;
+  // out_type, conv_layout, fuse_weight_norm, allow_unmapped, arch and config_path as given;
+  // RunConvert fills in the target format, the name and the config's contents.
+  EngineOptions engine;
   std::string report_path;  // JSON report
-  bool fuse_weight_norm = false;
   bool dry_run = false;
-  bool allow_unmapped = false;
   bool quiet = false;  // no table on `out`
   bool all = false;    // one table row per tensor even for long plans
 };

@@ -212,10 +212,10 @@ absl::StatusOr<MetaValue> RuleValue(const schema::MetadataRule& m, const Checkpo
   return c;
 }
 
-int FileType(const std::string& out_type) {
-  if (out_type == "f16") return 1;
-  if (out_type == "q8_0") return 7;
-  if (out_type == "bf16") return 32;
+int FileType(OutType out_type) {
+  if (out_type == OutType::kF16) return 1;
+  if (out_type == OutType::kQ8_0) return 7;
+  if (out_type == OutType::kBF16) return 32;
   return 0;
 }
 

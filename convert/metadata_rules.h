@@ -24,7 +24,7 @@ absl::StatusOr<MetaValue> RuleValue(const schema::MetadataRule& m, const Checkpo
                                     const google::protobuf::Struct* config,
                                     const EngineOptions& options, bool* skip);
 // general.file_type for an --out-type (0 f32, 1 f16, 7 q8_0, 32 bf16).
-int FileType(const std::string& out_type);
+int FileType(OutType out_type);
 // A metadata value as text (for formats whose metadata are strings).
 MetaValue AsText(const MetaValue& v);
 

@@ -62,9 +62,9 @@ std::string Provenance::Summary() const {
     absl::StrAppend(&s, ", ", schema_origin, " ", schema_name, " (sha256 ",
                     schema_sha256.substr(0, 12), ")");
   }
-  if (!out_type.empty()) absl::StrAppend(&s, ", out_type ", out_type);
+  if (out_type.has_value()) absl::StrAppend(&s, ", out_type ", OutTypeName(*out_type));
   if (fuse_weight_norm) absl::StrAppend(&s, ", fuse_weight_norm");
-  if (!conv_layout.empty()) absl::StrAppend(&s, ", conv_layout ", conv_layout);
+  if (conv_layout.has_value()) absl::StrAppend(&s, ", conv_layout ", ConvLayoutName(*conv_layout));
   if (!select.empty()) absl::StrAppend(&s, ", select ", select);
   return s;
 }
@@ -126,9 +126,9 @@ std::string ProvenanceToJson(const Provenance& p) {
     w.EndObject();
   }
   w.Key("options").BeginObject();
-  w.Key("out_type").String(p.out_type);
+  w.Key("out_type").String(p.out_type.has_value() ? OutTypeName(*p.out_type) : "");
   w.Key("fuse_weight_norm").Bool(p.fuse_weight_norm);
-  w.Key("conv_layout").String(p.conv_layout);
+  w.Key("conv_layout").String(p.conv_layout.has_value() ? ConvLayoutName(*p.conv_layout) : "");
   w.Key("arch").String(p.arch);
   w.Key("allow_unmapped").Bool(p.allow_unmapped);
   w.EndObject();
@@ -181,8 +181,16 @@ absl::StatusOr<Provenance> ProvenanceFromJson(absl::string_view json, absl::stri
     }
   }
   if (const JsonValue* o = root.Find("options"); o != nullptr && o->is_object()) {
-    ASSIGN_OR_RETURN(p.out_type, Str(*o, "out_type", source));
-    ASSIGN_OR_RETURN(p.conv_layout, Str(*o, "conv_layout", source));
+    ASSIGN_OR_RETURN(const std::string out_type, Str(*o, "out_type", source));
+    if (!out_type.empty()) {
+      ASSIGN_OR_RETURN(p.out_type,
+                       ParseOutType(out_type, absl::StrCat(source, ": provenance out_type")));
+    }
+    ASSIGN_OR_RETURN(const std::string conv_layout, Str(*o, "conv_layout", source));
+    if (!conv_layout.empty()) {
+      ASSIGN_OR_RETURN(p.conv_layout, ParseConvLayout(conv_layout, absl::StrCat(
+                                                                       source, ": provenance conv_layout")));
+    }
     ASSIGN_OR_RETURN(p.arch, Str(*o, "arch", source));
     const JsonValue* f = o->Find("fuse_weight_norm");
     p.fuse_weight_norm = f != nullptr && f->is_bool() && f->boolean;

@@ -45,7 +45,9 @@ struct Provenance {
   std::string source_file, source_format, select;
   std::string schema_name, schema_origin;  // origin: "preset", "file" or "" (no schema)
   std::string schema_text, schema_sha256;
-  std::string out_type, conv_layout, arch;
+  std::optional<OutType> out_type;
+  std::optional<ConvLayout> conv_layout;
+  std::string arch;
   bool fuse_weight_norm = false;
   bool allow_unmapped = false;
   struct TensorRecord {

@@ -56,11 +56,19 @@ absl::StatusOr<ConversionPlan> Plan(const Checkpoint& source, const schema::Conv
   planner.Init(source);
   const bool is_gguf = options.target_format == "gguf";
 
-  std::string out_type = options.out_type;
-  std::string conv_layout = options.conv_layout;
+  // The options as given, else the schema's (checked when it was loaded).
+  std::optional<OutType> out_type = options.out_type;
+  ConvLayout conv_layout = options.conv_layout.value_or(ConvLayout::kTorch);
   if (schema != nullptr) {
-    if (out_type.empty()) out_type = schema->out_type();
-    if (conv_layout.empty()) conv_layout = schema->conv_layout();
+    if (!out_type.has_value() && !schema->out_type().empty()) {
+      ASSIGN_OR_RETURN(out_type, ParseOutType(schema->out_type(),
+                                              absl::StrCat(options.schema_source, ": out_type")));
+    }
+    if (!options.conv_layout.has_value() && !schema->conv_layout().empty()) {
+      ASSIGN_OR_RETURN(conv_layout,
+                       ParseConvLayout(schema->conv_layout(),
+                                       absl::StrCat(options.schema_source, ": conv_layout")));
+    }
   }
   if (options.fuse_weight_norm || (schema != nullptr && schema->fuse_weight_norm())) {
     RETURN_IF_ERROR(PlanFuseWeightNorm(planner, schema::FuseWeightNorm(), -1));
@@ -69,7 +77,7 @@ absl::StatusOr<ConversionPlan> Plan(const Checkpoint& source, const schema::Conv
     for (int i = 0; i < schema->pass_size(); ++i) RETURN_IF_ERROR(planner.RunPass(schema->pass(i), i));
   }
   ConversionPlan plan;
-  if (conv_layout == "mlx") {
+  if (conv_layout == ConvLayout::kMlx) {
     if (schema == nullptr ||
         (schema->conv1d_weight_size() == 0 && schema->conv_transpose1d_weight_size() == 0)) {
       return absl::InvalidArgumentError(
@@ -105,10 +113,10 @@ absl::StatusOr<ConversionPlan> Plan(const Checkpoint& source, const schema::Conv
           PlanPermute(planner, any_of(schema->conv_transpose1d_weight()), {1, 2, 0}, 3, -1, false));
     }
   }
-  if (!out_type.empty()) {
+  if (out_type.has_value()) {
     std::vector<std::string> keep;
     if (schema != nullptr) keep.assign(schema->keep_f32().begin(), schema->keep_f32().end());
-    RETURN_IF_ERROR(PlanCast(planner, "", out_type, keep, true));
+    RETURN_IF_ERROR(PlanCast(planner, "", std::string(OutTypeName(*out_type)), keep, true));
   }
 
   // Strictness: with a schema, every source tensor is mapped or dropped on purpose.
@@ -202,7 +210,7 @@ absl::StatusOr<ConversionPlan> Plan(const Checkpoint& source, const schema::Conv
     o.bytes = BytesOf(n.dtype, n.shape);
     o.transforms = n.transforms;
     o.notes = n.notes;
-    if (conv_layout == "mlx" && n.shape.size() == 3 && absl::EndsWith(n.name, "weight")) {
+    if (conv_layout == ConvLayout::kMlx && n.shape.size() == 3 && absl::EndsWith(n.name, "weight")) {
       bool permuted = false;
       for (const Transform& t : n.transforms) permuted = permuted || t.op == "permute";
       if (!permuted) {
@@ -234,10 +242,10 @@ absl::StatusOr<ConversionPlan> Plan(const Checkpoint& source, const schema::Conv
     meta.emplace_back("general.architecture", MetaValue::String(arch));
     std::string name = schema != nullptr && !schema->name().empty() ? schema->name() : options.name;
     if (!name.empty()) meta.emplace_back("general.name", MetaValue::String(name));
-    if (!out_type.empty()) {
+    if (out_type.has_value()) {
       meta.emplace_back("general.file_type",
-                        MetaValue::UInt(FileType(out_type), MetaValue::Type::kU32));
-      if (out_type == "q8_0") {
+                        MetaValue::UInt(FileType(*out_type), MetaValue::Type::kU32));
+      if (*out_type == OutType::kQ8_0) {
         meta.emplace_back("general.quantization_version", MetaValue::UInt(2, MetaValue::Type::kU32));
       }
     }

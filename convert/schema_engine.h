@@ -22,6 +22,7 @@
 #ifndef TENSORPORT_CONVERT_SCHEMA_ENGINE_H_
 #define TENSORPORT_CONVERT_SCHEMA_ENGINE_H_
 
+#include <optional>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -32,6 +33,7 @@
 #include "core/checkpoint.h"
 #include "core/metadata.h"
 #include "core/tensor.h"
+#include "convert/options.h"
 #include "convert/transform.h"
 #include "core/tensor_ops.h"
 #include "formats/registry.h"
@@ -56,9 +58,9 @@ struct PlannedOutput {
 struct EngineOptions {
   // "gguf", "safetensors", "npz", ... decides GGUF-only checks and metadata handling.
   std::string target_format;
-  std::string out_type;     // f32 f16 bf16 q8_0; empty keeps source dtypes (or the schema's)
+  std::optional<OutType> out_type;        // none: the schema's, else source dtypes kept
   bool fuse_weight_norm = false;
-  std::string conv_layout;  // "", "torch" or "mlx"
+  std::optional<ConvLayout> conv_layout;  // none: the schema's, else torch
   bool allow_unmapped = false;
   std::string arch;         // general.architecture override
   std::string name;         // general.name fallback (the input file's stem)

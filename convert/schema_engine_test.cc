@@ -130,7 +130,7 @@ TEST_F(EngineTest, FusesWeightNormLikePyTorch) {
 
 TEST_F(EngineTest, MlxLayoutFollowsDeclarationsOnly) {
   EngineOptions opts;
-  opts.conv_layout = "mlx";
+  opts.conv_layout = ConvLayout::kMlx;
   opts.fuse_weight_norm = true;
   absl::StatusOr<ConversionPlan> plan = PlanWith(R"pb(
     pass { rename { pattern: "dec\\.conv_pre\\.(weight|bias)" replacement: "conv.\\1" } }
@@ -157,7 +157,7 @@ TEST_F(EngineTest, MlxLayoutFollowsDeclarationsOnly) {
 
 TEST_F(EngineTest, MlxWithoutDeclarationsIsAnError) {
   EngineOptions opts;
-  opts.conv_layout = "mlx";
+  opts.conv_layout = ConvLayout::kMlx;
   absl::StatusOr<ConversionPlan> plan = PlanWith("pass { keep { pattern: \".*\" } }", opts);
   ASSERT_FALSE(plan.ok());
   EXPECT_NE(plan.status().message().find("conv1d_weight"), std::string::npos);
@@ -198,7 +198,7 @@ TEST_F(EngineTest, LstmSplitGatesInPyTorchOrder) {
 
 TEST_F(EngineTest, SplitsQkvAndCastsWithKeepRules) {
   EngineOptions opts;
-  opts.out_type = "f16";
+  opts.out_type = OutType::kF16;
   absl::StatusOr<ConversionPlan> plan = PlanWith(R"pb(
     pass { split { pattern: "attn\\.qkv\\.weight" axis: 0 part { name: "attn.q.weight" } part { name: "attn.k.weight" } part { name: "attn.v.weight" } } }
     pass { keep { pattern: ".*" } }
@@ -229,7 +229,7 @@ TEST_F(EngineTest, SplitsQkvAndCastsWithKeepRules) {
   ASSERT_TRUE(whole.ok()) << whole.status();
   EXPECT_EQ(0, std::memcmp(whole->data(), e.data(), e.nbytes()));
 
-  opts.out_type = "f32";
+  opts.out_type = OutType::kF32;
   plan = PlanWith(R"pb(
     pass { split { pattern: "attn\\.qkv\\.weight" axis: 0 part { name: "attn.q.weight" } part { name: "attn.k.weight" } part { name: "attn.v.weight" } } }
     pass { keep { pattern: ".*" } }
@@ -260,7 +260,7 @@ TEST_F(EngineTest, ConcatUndoesSplit) {
 
 TEST_F(EngineTest, Q8_0FallsBackToF16WhenLastDimIsNotAMultipleOf32) {
   EngineOptions opts;
-  opts.out_type = "q8_0";
+  opts.out_type = OutType::kQ8_0;
   absl::StatusOr<ConversionPlan> plan = PlanWith("pass { keep { pattern: \".*\" } }", opts);
   ASSERT_TRUE(plan.ok()) << plan.status();
   size_t i = 0;
@@ -348,7 +348,7 @@ TEST_F(EngineTest, MetadataFromLiteralsCheckpointAndConfig) {
   source_.metadata.emplace_back("config.sampling_rate", MetaValue::Int(22050));
   EngineOptions opts;
   opts.target_format = "gguf";
-  opts.out_type = "f16";
+  opts.out_type = OutType::kF16;
   opts.config_json = R"({"upsample_rates": [8, 8, 2, 2], "model": {"dim": 512, "eps": 1e-5}})";
   absl::StatusOr<ConversionPlan> plan = PlanWith(R"pb(
     architecture: "hifigan"

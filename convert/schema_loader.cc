@@ -94,10 +94,11 @@ absl::StatusOr<schema::Conversion> LoadSchemaOrPreset(const std::string& name_or
 }
 
 absl::Status ValidateSchema(const schema::Conversion& s, absl::string_view source) {
-  if (!s.out_type().empty()) RETURN_IF_ERROR(CheckCastType(s.out_type(), source, "out_type"));
-  if (!s.conv_layout().empty() && s.conv_layout() != "torch" && s.conv_layout() != "mlx") {
-    return absl::InvalidArgumentError(absl::StrCat(source, ": conv_layout \"", s.conv_layout(),
-                                                   "\", expected torch or mlx"));
+  if (!s.out_type().empty()) {
+    RETURN_IF_ERROR(ParseOutType(s.out_type(), absl::StrCat(source, ": out_type")).status());
+  }
+  if (!s.conv_layout().empty()) {
+    RETURN_IF_ERROR(ParseConvLayout(s.conv_layout(), absl::StrCat(source, ": conv_layout")).status());
   }
   for (const std::string& p : s.keep_f32()) RETURN_IF_ERROR(CheckPattern(p, source, -1, "keep_f32", true));
   for (const std::string& p : s.conv1d_weight())

@@ -25,7 +25,8 @@ absl::StatusOr<ConversionPlan> BestPlan(const Checkpoint& source, const schema::
   int best_score = -1;
   absl::Status last = absl::OkStatus();
   for (bool fuse : {false, true}) {
-    for (const char* layout : {"", "mlx"}) {
+    for (std::optional<ConvLayout> layout :
+         {std::optional<ConvLayout>(), std::optional(ConvLayout::kMlx)}) {
       EngineOptions eo;
       eo.target_format = "safetensors";
       eo.fuse_weight_norm = fuse;
@@ -120,7 +121,7 @@ absl::Status RecoverFromPlan(const ConversionPlan& plan, const Checkpoint& conve
         const std::string& g = o.sources[0];  // "X.weight_g" or "X.parametrizations...original0"
         const std::string base =
             g.substr(0, g.rfind(".weight_g") != std::string::npos ? g.rfind(".weight_g")
-                                                                   : g.rfind(".parametrizations"));
+                                                                  : g.rfind(".parametrizations"));
         out.fused_weight_norm[base + ".weight"] = {t, {o.name}, how};
         continue;
       }
@@ -129,7 +130,8 @@ absl::Status RecoverFromPlan(const ConversionPlan& plan, const Checkpoint& conve
         if (k2 >= 0 || o.sources.size() != 2) break;
         // bias_ih + bias_hh: the sum in bias_ih's place, zeros in bias_hh's compute the same.
         out.by_source[o.sources[0]] = {t, {o.name}, absl::StrCat(how, " (the sum)")};
-        out.by_source[o.sources[1]] = {Tensor::Zeros(t.dtype(), t.shape()), {o.name},
+        out.by_source[o.sources[1]] = {Tensor::Zeros(t.dtype(), t.shape()),
+                                       {o.name},
                                        absl::StrCat(how, " (zero: the sum is in bias_ih)")};
         continue;
       }
@@ -161,8 +163,8 @@ absl::Status RecoverFromPlan(const ConversionPlan& plan, const Checkpoint& conve
     }
     if (covered != p.dim) {
       for (const std::string& name : p.converted) {
-        out.unrecoverable[name] = absl::StrCat("a part of \"", source,
-                                               "\" whose other parts are not all converted");
+        out.unrecoverable[name] =
+            absl::StrCat("a part of \"", source, "\" whose other parts are not all converted");
       }
       continue;
     }
@@ -170,8 +172,8 @@ absl::Status RecoverFromPlan(const ConversionPlan& plan, const Checkpoint& conve
     ASSIGN_OR_RETURN(int k, InvertChain(p.any->transforms, 0, p.split_index, joined));
     if (k >= 0) {
       for (const std::string& name : p.converted) {
-        out.unrecoverable[name] = absl::StrCat("a part of \"", source, "\" made by ",
-                                               p.any->transforms[k].Describe());
+        out.unrecoverable[name] =
+            absl::StrCat("a part of \"", source, "\" made by ", p.any->transforms[k].Describe());
       }
       continue;
     }
@@ -230,8 +232,9 @@ absl::StatusOr<RecoveredSet> RecoverSourceLayout(const Checkpoint& converted,
         continue;
       }
       const std::string base = t.name.substr(0, t.name.size() - gs.size()) + ".weight";
-      const std::string v = t.name.substr(0, t.name.size() - gs.size()) +
-                            (gs == ".weight_g" ? ".weight_v" : ".parametrizations.weight.original1");
+      const std::string v =
+          t.name.substr(0, t.name.size() - gs.size()) +
+          (gs == ".weight_g" ? ".weight_v" : ".parametrizations.weight.original1");
       const Tensor* c = converted.Find(base);
       const Tensor* vs = source.Find(v);
       if (c != nullptr && vs != nullptr && c->shape() == vs->shape() && !source.Find(base)) {

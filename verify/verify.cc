@@ -96,7 +96,7 @@ absl::StatusOr<bool> RunVerify(const VerifyOptions& o, std::ostream& out) {
       ASSIGN_OR_RETURN(std::optional<Provenance> record, ReadProvenance(converted));
       ReadOptions ro;
       if (record.has_value() && o.schema.empty()) ro.select = record->select;
-      if (!o.select.empty()) ro.select = o.select;
+      if (!o.conversion.select.empty()) ro.select = o.conversion.select;
       ASSIGN_OR_RETURN(Checkpoint source, ReadCheckpoint(o.source, "", ro));
       BindOptions bo;
       bo.schema = o.schema;
@@ -183,11 +183,7 @@ absl::StatusOr<bool> RunVerify(const VerifyOptions& o, std::ostream& out) {
       w.converted = o.weights;
       w.source = o.source;
       w.schema = o.schema;
-      w.select = o.select;
-      w.out_type = o.out_type;
-      w.conv_layout = o.conv_layout;
-      w.fuse_weight_norm = o.fuse_weight_norm;
-      w.allow_unmapped = o.allow_unmapped;
+      w.given = o.conversion;
       // Explicit tolerances replace the 1-ulp check with the metric gate.
       w.exact = !o.atol && !o.rtol && !o.min_sqnr_db && !o.min_cosine && !o.max_mismatch &&
                 o.tolerance_file.empty();

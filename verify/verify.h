@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "verify/weights_mode.h"
 
 namespace tp {
 namespace verify {
@@ -35,11 +36,9 @@ struct VerifyOptions {
   std::string weights, source, schema, model, inputs, device;
   std::string json, junit, html;
   std::optional<double> atol, rtol, min_sqnr_db, min_cosine, max_mismatch;
-  // Weights mode with --schema (verify/weights_mode.h): the conversion's options; empty/nullopt
-  // are inferred from the converted file.
-  std::string select, out_type, conv_layout;
-  std::optional<bool> fuse_weight_norm;
-  bool allow_unmapped = false;
+  // Weights mode with --schema (verify/weights_mode.h) and model mode's --source: the
+  // conversion's options; nullopt are inferred from the converted file.
+  ConversionGiven conversion;
   // Coverage (what PASS needs besides every compared layer passing).
   std::vector<std::string> excuse;         // reference layers that may be missing (RE2)
   std::optional<double> min_coverage;      // missing layers excused above this fraction

@@ -68,8 +68,10 @@ ABSL_FLAG(bool, html_all_images, false,
           "HTML: heat maps for every 2-D layer (default: the first divergence and its neighbours)");
 // Weights mode with a schema: the conversion's options (inferred from the file when left out).
 ABSL_FLAG(std::string, select, "", "dotted key of the sub-tree that was converted");
-ABSL_FLAG(std::string, out_type, "", "f32, f16, bf16 or q8_0, as given to convert");
-ABSL_FLAG(std::string, conv_layout, "", "torch or mlx, as given to convert");
+ABSL_FLAG(std::optional<tp::OutType>, out_type, std::nullopt,
+          "f32, f16, bf16 or q8_0, as given to convert");
+ABSL_FLAG(std::optional<tp::ConvLayout>, conv_layout, std::nullopt,
+          "torch or mlx, as given to convert");
 ABSL_FLAG(std::optional<bool>, fuse_weight_norm, std::nullopt, "as given to convert");
 ABSL_FLAG(bool, allow_unmapped, false, "as given to convert");
 // Reports.
@@ -134,19 +136,11 @@ int main(int argc, char** argv) {
     if (!opts.schema.empty()) return Usage("--schema and --preset exclude each other; give one");
     opts.schema = absl::GetFlag(FLAGS_preset);
   }
-  opts.select = absl::GetFlag(FLAGS_select);
-  opts.out_type = absl::GetFlag(FLAGS_out_type);
-  if (!opts.out_type.empty() && opts.out_type != "f32" && opts.out_type != "f16" &&
-      opts.out_type != "bf16" && opts.out_type != "q8_0") {
-    return Usage(absl::StrCat("--out-type \"", opts.out_type, "\": expected f32, f16, bf16 or q8_0"));
-  }
-  opts.conv_layout = absl::GetFlag(FLAGS_conv_layout);
-  if (!opts.conv_layout.empty() && opts.conv_layout != "torch" && opts.conv_layout != "mlx") {
-    return Usage(absl::StrCat("--conv-layout \"", opts.conv_layout, "\": expected torch or mlx"));
-  }
-  if (opts.conv_layout == "torch") opts.conv_layout.clear();  // the engine's default
-  opts.fuse_weight_norm = absl::GetFlag(FLAGS_fuse_weight_norm);
-  opts.allow_unmapped = absl::GetFlag(FLAGS_allow_unmapped);
+  opts.conversion.select = absl::GetFlag(FLAGS_select);
+  opts.conversion.out_type = absl::GetFlag(FLAGS_out_type);
+  opts.conversion.conv_layout = absl::GetFlag(FLAGS_conv_layout);
+  opts.conversion.fuse_weight_norm = absl::GetFlag(FLAGS_fuse_weight_norm);
+  opts.conversion.allow_unmapped = absl::GetFlag(FLAGS_allow_unmapped);
   opts.excuse = absl::GetFlag(FLAGS_excuse);
   opts.min_coverage = absl::GetFlag(FLAGS_min_coverage);
   opts.allow_unexercised = absl::GetFlag(FLAGS_allow_unexercised);

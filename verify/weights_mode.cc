@@ -51,9 +51,10 @@ struct Candidate {
 };
 
 std::string Label(const EngineOptions& eo) {
-  return absl::StrCat("--out-type ", eo.out_type.empty() ? "(none)" : eo.out_type,
-                      ", --conv-layout ", eo.conv_layout.empty() ? "(none)" : eo.conv_layout,
-                      ", --fuse-weight-norm ", eo.fuse_weight_norm ? "true" : "(none)");
+  return absl::StrCat(
+      "--out-type ", eo.out_type.has_value() ? OutTypeName(*eo.out_type) : "(none)",
+      ", --conv-layout ", eo.conv_layout.has_value() ? ConvLayoutName(*eo.conv_layout) : "(none)",
+      ", --fuse-weight-norm ", eo.fuse_weight_norm ? "true" : "(none)");
 }
 
 // Plans with every combination of the options left open; keeps the one whose outputs match the
@@ -61,27 +62,26 @@ std::string Label(const EngineOptions& eo) {
 absl::StatusOr<std::pair<ConversionPlan, EngineOptions>> ChoosePlan(
     const Checkpoint& source, const schema::Conversion& s, const Checkpoint& converted,
     const WeightsModeOptions& o, std::vector<std::string>& tied) {
-  std::vector<std::string> out_types = {o.out_type};
-  if (o.out_type.empty()) {
+  const ConversionGiven& given = o.given;
+  std::vector<std::optional<OutType>> out_types = {given.out_type};
+  if (!given.out_type.has_value()) {
     std::set<DType> present;
     for (const NamedTensor& t : converted.tensors) present.insert(t.tensor.dtype());
-    out_types = {""};
-    if (present.count(DType::kF32)) out_types.push_back("f32");
-    if (present.count(DType::kF16)) out_types.push_back("f16");
-    if (present.count(DType::kBF16)) out_types.push_back("bf16");
-    if (present.count(DType::kQ8_0)) out_types.push_back("q8_0");
+    for (OutType t : {OutType::kF32, OutType::kF16, OutType::kBF16, OutType::kQ8_0}) {
+      if (present.count(OutTypeDType(t))) out_types.push_back(t);
+    }
   }
-  std::vector<std::string> layouts = {o.conv_layout};
-  if (o.conv_layout.empty()) layouts = {"", "mlx"};
+  std::vector<std::optional<ConvLayout>> layouts = {given.conv_layout};
+  if (!given.conv_layout.has_value()) layouts.push_back(ConvLayout::kMlx);
   std::vector<bool> fuses = {false, true};
-  if (o.fuse_weight_norm) fuses = {*o.fuse_weight_norm};
+  if (given.fuse_weight_norm) fuses = {*given.fuse_weight_norm};
 
   std::optional<std::pair<ConversionPlan, EngineOptions>> best;
   std::pair<int, int> best_score = {-1, -1};
   std::vector<std::pair<std::pair<int, int>, std::string>> scores;
   absl::Status last = absl::OkStatus();
-  for (const std::string& out_type : out_types) {
-    for (const std::string& layout : layouts) {
+  for (const std::optional<OutType>& out_type : out_types) {
+    for (const std::optional<ConvLayout>& layout : layouts) {
       for (bool fuse : fuses) {
         EngineOptions eo;
         eo.target_format = converted.format;
@@ -188,7 +188,8 @@ absl::StatusOr<WeightsResult> VerifyWeights(const WeightsModeOptions& o,
     ASSIGN_OR_RETURN(s, LoadSchemaOrPreset(o.schema));
   }
   Checkpoint source;
-  const std::string select = use_record && o.select.empty() ? record->select : o.select;
+  const std::string select =
+      use_record && o.given.select.empty() ? record->select : o.given.select;
   if (select.empty()) {
     ASSIGN_OR_RETURN(source, LoadDump(o.source));
   } else {
@@ -213,9 +214,9 @@ absl::StatusOr<WeightsResult> VerifyWeights(const WeightsModeOptions& o,
   const EngineOptions& eo = chosen.second;
   // The same plan without the --out-type cast, for the cast error.
   std::optional<ConversionPlan> uncast;
-  if (!eo.out_type.empty()) {
+  if (eo.out_type.has_value()) {
     EngineOptions raw = eo;
-    raw.out_type = "";
+    raw.out_type.reset();
     absl::StatusOr<ConversionPlan> p = Plan(source, schema_ptr, raw);
     if (p.ok()) uncast = std::move(*p);
   }
@@ -233,7 +234,7 @@ absl::StatusOr<WeightsResult> VerifyWeights(const WeightsModeOptions& o,
   } else {
     result.notes.push_back(absl::StrCat(
         "plan: schema ", o.schema, ", ", Label(eo), " (",
-        o.out_type.empty() || o.conv_layout.empty() || !o.fuse_weight_norm
+        !o.given.out_type || !o.given.conv_layout || !o.given.fuse_weight_norm
             ? "options not given were inferred from " + o.converted
             : "as given",
         "; (none) = the schema's own setting)"));
@@ -324,7 +325,7 @@ absl::StatusOr<WeightsResult> VerifyWeights(const WeightsModeOptions& o,
         }
       }
     }
-    if (unmapped.count(p.sources.empty() ? p.name : p.sources[0]) && !o.allow_unmapped) {
+    if (unmapped.count(p.sources.empty() ? p.name : p.sources[0]) && !o.given.allow_unmapped) {
       r.status = LayerStatus::kFail;
       r.reason = absl::StrCat("source tensor \"", p.sources.empty() ? p.name : p.sources[0],
                               "\" is not mapped by schema ", o.schema,

@@ -35,20 +35,27 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "convert/options.h"
 #include "core/tensor.h"
 #include "verify/layer_diff.h"
 
 namespace tp {
 namespace verify {
 
+// The options a conversion was run with, as the user states them to verify; nullopt: inferred
+// from the converted file.
+struct ConversionGiven {
+  std::string select;  // sub-tree of the source (as convert --select)
+  std::optional<OutType> out_type;
+  std::optional<ConvLayout> conv_layout;
+  std::optional<bool> fuse_weight_norm;
+  bool allow_unmapped = false;
+};
+
 struct WeightsModeOptions {
   std::string converted, source;
   std::string schema;  // a preset name or a schema textproto file (required)
-  std::string select;  // sub-tree of the source (as convert --select)
-  // As given to convert; empty / nullopt: inferred from the converted file.
-  std::string out_type, conv_layout;
-  std::optional<bool> fuse_weight_norm;
-  bool allow_unmapped = false;
+  ConversionGiven given;
   // true: converted == planned within 1 ulp of the converted dtype; false: the Tolerance gate.
   bool exact = true;
 };
