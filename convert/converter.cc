@@ -154,16 +154,6 @@ std::string ReportTable(const ConversionPlan& plan, bool all) {
 std::string ReportJson(const ConversionPlan& plan, const ConvertOptions& options,
                        const std::string& from, const std::string& to) {
   JsonWriter w;
-  auto strings = [&](const std::vector<std::string>& v) {
-    w.BeginArray();
-    for (const std::string& x : v) w.String(x);
-    w.EndArray();
-  };
-  auto shape = [&](const Shape& s) {
-    w.BeginArray();
-    for (int64_t d : s) w.Int(d);
-    w.EndArray();
-  };
   w.BeginObject();
   w.Key("input").String(options.input);
   w.Key("output").String(options.output);
@@ -175,12 +165,9 @@ std::string ReportJson(const ConversionPlan& plan, const ConvertOptions& options
   for (const PlannedOutput& o : plan.outputs()) {
     w.BeginObject();
     w.Key("target").String(o.name);
-    w.Key("sources");
-    strings(o.sources);
-    w.Key("shape_before");
-    shape(o.source_shape);
-    w.Key("shape_after");
-    shape(o.shape);
+    w.Key("sources").Strings(o.sources);
+    w.Key("shape_before").Ints(o.source_shape);
+    w.Key("shape_after").Ints(o.shape);
     w.Key("dtype_before").String(DTypeName(o.source_dtype));
     w.Key("dtype_after").String(DTypeName(o.dtype));
     w.Key("transforms").BeginArray();
@@ -188,19 +175,15 @@ std::string ReportJson(const ConversionPlan& plan, const ConvertOptions& options
     w.EndArray();
     w.Key("bytes_in").Int(o.source_bytes);
     w.Key("bytes_out").Int(o.bytes);
-    w.Key("notes");
-    strings(o.notes);
+    w.Key("notes").Strings(o.notes);
     w.EndObject();
     in += o.source_bytes;
     out += o.bytes;
   }
   w.EndArray();
-  w.Key("dropped");
-  strings(plan.dropped());
-  w.Key("unmapped");
-  strings(plan.unmapped());
-  w.Key("notes");
-  strings(plan.notes());
+  w.Key("dropped").Strings(plan.dropped());
+  w.Key("unmapped").Strings(plan.unmapped());
+  w.Key("notes").Strings(plan.notes());
   w.Key("metadata").BeginObject();
   for (const auto& [key, value] : plan.metadata()) w.Key(key).Raw(value.ToJson());
   w.EndObject();

@@ -137,15 +137,9 @@ std::string ProvenanceToJson(const Provenance& p) {
     w.BeginObject();
     w.Key("name").String(t.name);
     w.Key("dtype").String(t.dtype);
-    w.Key("shape").BeginArray();
-    for (int64_t d : t.shape) w.Int(d);
-    w.EndArray();
-    w.Key("sources").BeginArray();
-    for (const std::string& s : t.sources) w.String(s);
-    w.EndArray();
-    w.Key("transforms").BeginArray();
-    for (const std::string& s : t.transforms) w.String(s);
-    w.EndArray();
+    w.Key("shape").Ints(t.shape);
+    w.Key("sources").Strings(t.sources);
+    w.Key("transforms").Strings(t.transforms);
     w.EndObject();
   }
   w.EndArray();

@@ -6,9 +6,9 @@
 #include <memory>
 #include <set>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_join.h"
 #include "core/output_file.h"
 #include "core/status_macros.h"
@@ -28,11 +28,20 @@ std::string XmlEscape(absl::string_view s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -47,10 +56,10 @@ absl::Status WriteText(const std::string& path, const std::string& text) {
 }
 
 std::string SummaryLine(const Report& r) {
-  std::string line = absl::StrCat(r.passed ? "PASSED" : "FAILED", ": ", r.passed_count,
-                                  " passed, ", r.failed_count, " failed, ", r.excused_count,
-                                  " excused, ", r.missing_count, " missing, ", r.extra_count,
-                                  " extra (", r.layers.size(), " layers)");
+  std::string line =
+      absl::StrCat(r.passed ? "PASSED" : "FAILED", ": ", r.passed_count, " passed, ",
+                   r.failed_count, " failed, ", r.excused_count, " excused, ", r.missing_count,
+                   " missing, ", r.extra_count, " extra (", r.layers.size(), " layers)");
   if (!r.coverage_problem.empty()) absl::StrAppend(&line, "; ", r.coverage_problem);
   for (const std::string& p : r.problems) absl::StrAppend(&line, "; ", p);
   return line;
@@ -81,7 +90,8 @@ std::string FormatTerminal(const Report& r, bool color, bool all) {
     const int quiet_end = r.first_divergence >= 0 ? std::max(0, r.first_divergence - 3) : n - 3;
     if (quiet_end > 8) {
       for (int i = 3; i < quiet_end; ++i) {
-        if (r.layers[i].status == LayerStatus::kPass || r.layers[i].status == LayerStatus::kExcused) {
+        if (r.layers[i].status == LayerStatus::kPass ||
+            r.layers[i].status == LayerStatus::kExcused) {
           show[i] = false;
         }
       }
@@ -92,15 +102,16 @@ std::string FormatTerminal(const Report& r, bool color, bool all) {
     if (show[i]) width = std::max(width, r.layers[i].name.size());
   }
   width = std::min<size_t>(width, 60);
-  absl::StrAppend(&out, absl::StrFormat("%-*s  %-18s %11s %14s %9s  %s\n", static_cast<int>(width),
-                                        "layer", "shape", "max_abs", "cosine", "SQNR dB", "verdict"));
+  absl::StrAppend(
+      &out, absl::StrFormat("%-*s  %-18s %11s %14s %9s  %s\n", static_cast<int>(width), "layer",
+                            "shape", "max_abs", "cosine", "SQNR dB", "verdict"));
   int hidden_pass = 0, hidden_excused = 0;
   double worst_sqnr = INFINITY;
   std::string worst;
   auto flush_hidden = [&]() {
     if (hidden_pass + hidden_excused == 0) return;
-    std::string line = absl::StrCat("... ", hidden_pass, " more layer", hidden_pass == 1 ? "" : "s",
-                                    " pass");
+    std::string line =
+        absl::StrCat("... ", hidden_pass, " more layer", hidden_pass == 1 ? "" : "s", " pass");
     if (!worst.empty()) {
       absl::StrAppend(&line, absl::StrFormat(" (lowest SQNR %s dB at %s)", Db(worst_sqnr), worst));
     }
@@ -153,8 +164,8 @@ std::string FormatTerminal(const Report& r, bool color, bool all) {
         ++other;
       }
     }
-    absl::StrAppend(&out, "... ", n - tail_from, " later layers (", fail, " fail, ", pass,
-                    " pass", other ? absl::StrCat(", ", other, " other") : "",
+    absl::StrAppend(&out, "... ", n - tail_from, " later layers (", fail, " fail, ", pass, " pass",
+                    other ? absl::StrCat(", ", other, " other") : "",
                     ") come after the first divergence in execution order and inherit its error; "
                     "--all lists them\n");
   }
@@ -170,10 +181,11 @@ std::string FormatTerminal(const Report& r, bool color, bool all) {
     if (!f.note.empty()) absl::StrAppend(&out, "  note: ", f.note, "\n");
     if (!f.hint.empty()) absl::StrAppend(&out, "  hint: ", f.hint, "\n");
     if (f.spectral.has_value()) {
-      absl::StrAppend(&out, absl::StrFormat(
-          "  audio: spectral convergence %.4g, log-STFT distance %.4g, multi-resolution STFT %.4g\n",
-          f.spectral->spectral_convergence, f.spectral->log_stft_distance,
-          f.spectral->mr_stft_distance));
+      absl::StrAppend(
+          &out, absl::StrFormat("  audio: spectral convergence %.4g, log-STFT distance %.4g, "
+                                "multi-resolution STFT %.4g\n",
+                                f.spectral->spectral_convergence, f.spectral->log_stft_distance,
+                                f.spectral->mr_stft_distance));
     }
   }
   absl::StrAppend(&out, r.passed ? "" : red, SummaryLine(r), r.passed ? "" : reset, "\n");
@@ -184,16 +196,6 @@ std::string ReportJson(const Report& r) {
   JsonWriter w(/*indent=*/2);
   auto text_or_null = [&](const std::string& v) -> JsonWriter& {
     return v.empty() ? w.Null() : w.String(v);
-  };
-  auto strings = [&](const std::vector<std::string>& v) {
-    w.BeginArray();
-    for (const std::string& x : v) w.String(x);
-    w.EndArray();
-  };
-  auto shape = [&](const Shape& s) {
-    w.BeginArray();
-    for (int64_t d : s) w.Int(d);
-    w.EndArray();
   };
   w.BeginObject();
   w.Key("mode").String(r.mode);
@@ -214,10 +216,8 @@ std::string ReportJson(const Report& r) {
   w.Key("coverage_problem");
   text_or_null(r.coverage_problem);
   w.EndObject();
-  w.Key("health");
-  strings(r.health);
-  w.Key("problems");
-  strings(r.problems);
+  w.Key("health").Strings(r.health);
+  w.Key("problems").Strings(r.problems);
   w.Key("layers").BeginArray();
   for (const LayerResult& l : r.layers) {
     const LayerMetrics& m = l.metrics;
@@ -225,10 +225,8 @@ std::string ReportJson(const Report& r) {
     w.Key("name").String(l.name);
     w.Key("candidate").String(l.candidate);
     w.Key("status").String(LayerStatusName(l.status));
-    w.Key("shape");
-    shape(l.ref_shape.empty() ? l.cand_shape : l.ref_shape);
-    w.Key("candidate_shape");
-    shape(l.cand_shape);
+    w.Key("shape").Ints(l.ref_shape.empty() ? l.cand_shape : l.ref_shape);
+    w.Key("candidate_shape").Ints(l.cand_shape);
     w.Key("dtype").String(l.ref_dtype);
     w.Key("candidate_dtype").String(l.cand_dtype);
     if (l.has_metrics) {
@@ -244,8 +242,8 @@ std::string ReportJson(const Report& r) {
       w.Key("inf").Int(m.cand.inf);
       w.Key("reference_nan").Int(m.ref.nan);
       w.Key("reference_inf").Int(m.ref.inf);
-      for (const auto& [key, side] : {std::make_pair("reference_stats", m.ref),
-                                      std::make_pair("candidate_stats", m.cand)}) {
+      for (const auto& [key, side] :
+           {std::make_pair("reference_stats", m.ref), std::make_pair("candidate_stats", m.cand)}) {
         w.Key(key).BeginObject();
         w.Key("mean").Number(side.mean);
         w.Key("std").Number(side.std);
@@ -271,8 +269,7 @@ std::string ReportJson(const Report& r) {
       w.Key("log_stft_distance").Number(l.spectral->log_stft_distance);
       w.Key("mr_stft_distance").Number(l.spectral->mr_stft_distance);
     }
-    w.Key("health");
-    strings(l.health);
+    w.Key("health").Strings(l.health);
     w.Key("reason");
     text_or_null(l.reason);
     w.Key("hint");
@@ -300,16 +297,15 @@ std::string ReportJunit(const Report& r) {
     }
   }
   std::string out = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
-  absl::StrAppend(&out, "<testsuites>\n<testsuite name=\"verify ", XmlEscape(r.mode),
-                  "\" tests=\"", r.layers.size(), "\" failures=\"", failures, "\" skipped=\"",
-                  skipped, "\">\n");
+  absl::StrAppend(&out, "<testsuites>\n<testsuite name=\"verify ", XmlEscape(r.mode), "\" tests=\"",
+                  r.layers.size(), "\" failures=\"", failures, "\" skipped=\"", skipped, "\">\n");
   for (const LayerResult& l : r.layers) {
     absl::StrAppend(&out, "  <testcase classname=\"verify.", XmlEscape(r.mode), "\" name=\"",
                     XmlEscape(l.name), "\">");
     const std::string detail = absl::StrCat(l.reason, l.hint.empty() ? "" : "; hint: ", l.hint);
     if (Bad(l)) {
-      absl::StrAppend(&out, "<failure message=\"", XmlEscape(detail), "\">",
-                      XmlEscape(detail), "</failure>");
+      absl::StrAppend(&out, "<failure message=\"", XmlEscape(detail), "\">", XmlEscape(detail),
+                      "</failure>");
     } else if (l.status != LayerStatus::kPass) {
       absl::StrAppend(&out, "<skipped message=\"", LayerStatusName(l.status), ": ",
                       XmlEscape(l.reason), "\"/>");
@@ -346,34 +342,41 @@ std::string ErrorPlotSvg(const Report& r) {
       "style=\"background:#fff;border:1px solid #ccc\">",
       w, h);
   for (int e = static_cast<int>(lo); e <= static_cast<int>(hi); e += 2) {
-    absl::StrAppend(&svg, absl::StrFormat(
-        "<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>"
-        "<text x=\"4\" y=\"%.1f\" font-size=\"10\">1e%d</text>",
-        left, w - 10, Y(e), Y(e), Y(e) + 3, e));
+    absl::StrAppend(
+        &svg, absl::StrFormat("<line x1=\"%d\" x2=\"%d\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#eee\"/>"
+                              "<text x=\"4\" y=\"%.1f\" font-size=\"10\">1e%d</text>",
+                              left, w - 10, Y(e), Y(e), Y(e) + 3, e));
   }
   std::string path;
   for (const auto& p : pts) {
-    absl::StrAppend(&path, path.empty() ? "M" : " L", absl::StrFormat("%.1f %.1f", X(p.first), Y(p.second)));
+    absl::StrAppend(&path, path.empty() ? "M" : " L",
+                    absl::StrFormat("%.1f %.1f", X(p.first), Y(p.second)));
   }
   absl::StrAppend(&svg, "<path d=\"", path, "\" fill=\"none\" stroke=\"#36c\"/>");
   if (r.first_divergence >= 0) {
     const double x = X(r.first_divergence);
-    absl::StrAppend(&svg, absl::StrFormat(
-        "<line id=\"first-divergence-marker\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" "
-        "stroke=\"#d00\" stroke-dasharray=\"4 3\"/><text x=\"%.1f\" y=\"%d\" font-size=\"11\" "
-        "fill=\"#d00\">first divergence: %s</text>",
-        x, x, top, h - bottom, x + 4, top + 12, XmlEscape(r.layers[r.first_divergence].name)));
+    absl::StrAppend(
+        &svg,
+        absl::StrFormat(
+            "<line id=\"first-divergence-marker\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%d\" y2=\"%d\" "
+            "stroke=\"#d00\" stroke-dasharray=\"4 3\"/><text x=\"%.1f\" y=\"%d\" font-size=\"11\" "
+            "fill=\"#d00\">first divergence: %s</text>",
+            x, x, top, h - bottom, x + 4, top + 12, XmlEscape(r.layers[r.first_divergence].name)));
   }
   for (const auto& p : pts) {
     const LayerResult& l = r.layers[p.first];
-    absl::StrAppend(&svg, absl::StrFormat(
-        "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"><title>%s: relative RMSE 1e%.2f</title></circle>",
-        X(p.first), Y(p.second), Bad(l) ? "#d00" : "#36c", XmlEscape(l.name), p.second));
+    absl::StrAppend(
+        &svg, absl::StrFormat("<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"><title>%s: "
+                              "relative RMSE 1e%.2f</title></circle>",
+                              X(p.first), Y(p.second), Bad(l) ? "#d00" : "#36c", XmlEscape(l.name),
+                              p.second));
   }
-  absl::StrAppend(&svg, absl::StrFormat(
-      "<text x=\"%d\" y=\"%d\" font-size=\"11\">layer (execution order) &#8594; ; y: relative "
-      "RMSE ||x-y||/||x|| (log scale)</text></svg>",
-      left, h - 8));
+  absl::StrAppend(
+      &svg,
+      absl::StrFormat(
+          "<text x=\"%d\" y=\"%d\" font-size=\"11\">layer (execution order) &#8594; ; y: relative "
+          "RMSE ||x-y||/||x|| (log scale)</text></svg>",
+          left, h - 8));
   return svg;
 }
 
@@ -417,33 +420,36 @@ std::string WaveformSvg(const AudioView& a) {
       const double x = n > 1 ? (w - 1.0) * i / (n - 1) : 0;
       absl::StrAppend(&d, absl::StrFormat("M%.1f %.1fV%.1f", x, Y(mn[i]), Y(mx[i])));
     }
-    return absl::StrFormat("<path d=\"%s\" stroke=\"%s\" stroke-opacity=\"0.6\" fill=\"none\"/>",
-                           d, color);
+    return absl::StrFormat("<path d=\"%s\" stroke=\"%s\" stroke-opacity=\"0.6\" fill=\"none\"/>", d,
+                           color);
   };
   return absl::StrCat(
       absl::StrFormat("<svg class=\"wave\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" "
-                      "height=\"%d\" style=\"border:1px solid #ccc\">", w, h),
+                      "height=\"%d\" style=\"border:1px solid #ccc\">",
+                      w, h),
       envelope(a.ref_min, a.ref_max, "#2060d0"), envelope(a.cand_min, a.cand_max, "#d02020"),
       "</svg>");
 }
 
 // Spectrogram (frames x bins) drawn with time to the right and frequency up.
-std::string SpectrogramImg(const std::vector<float>& spec, int frames, int bins, float lo,
-                           float hi, const char* title) {
+std::string SpectrogramImg(const std::vector<float>& spec, int frames, int bins, float lo, float hi,
+                           const char* title) {
   std::vector<float> img(static_cast<size_t>(frames) * bins);
   for (int f = 0; f < frames; ++f)
     for (int b = 0; b < bins; ++b) img[(bins - 1 - b) * frames + f] = spec[f * bins + b];
-  const std::string uri = PngDataUri(EncodePng(Colorize(img, Palette::kHeat, lo, hi), frames, bins));
-  return absl::StrFormat("<figure><img class=\"spec\" src=\"%s\" width=\"%d\" height=\"%d\" "
-                         "alt=\"%s\"><figcaption>%s</figcaption></figure>",
-                         uri, frames * 2, bins * 2 > 300 ? 300 : bins * 2, title, title);
+  const std::string uri =
+      PngDataUri(EncodePng(Colorize(img, Palette::kHeat, lo, hi), frames, bins));
+  return absl::StrFormat(
+      "<figure><img class=\"spec\" src=\"%s\" width=\"%d\" height=\"%d\" "
+      "alt=\"%s\"><figcaption>%s</figcaption></figure>",
+      uri, frames * 2, bins * 2 > 300 ? 300 : bins * 2, title, title);
 }
 
 // Layers nested by their dotted names, each a line; levels collapse (<details>), the path to the
 // first divergence open.
 struct TreeNode {
-  std::string name;   // full dotted name of this level
-  int layer = -1;     // index into the report, -1 for a level with no entry of its own
+  std::string name;  // full dotted name of this level
+  int layer = -1;    // index into the report, -1 for a level with no entry of its own
   std::vector<std::unique_ptr<TreeNode>> children;
 };
 
@@ -464,7 +470,7 @@ void RenderTree(const Report& r, const TreeNode& node, const std::string& open_p
                 std::string& out) {
   for (const auto& c : node.children) {
     const std::string label = c->layer >= 0 ? LayerLine(r, c->layer)
-                                             : absl::StrCat("<span>", XmlEscape(c->name), "</span>");
+                                            : absl::StrCat("<span>", XmlEscape(c->name), "</span>");
     if (c->children.empty()) {
       absl::StrAppend(&out, "<div class=\"leaf\">", label, "</div>");
       continue;
@@ -512,18 +518,21 @@ std::string ReportHtml(const Report& r, bool all_images) {
       "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>verify report</title>"
       "<style>body{font-family:sans-serif;margin:20px;max-width:1200px}"
       "table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ccc;padding:2px 6px;"
-      "text-align:right}td:first-child{text-align:left}tr.fail{background:#fdd}tr.warn{background:#ffd}"
+      "text-align:right}td:first-child{text-align:left}tr.fail{background:#fdd}tr.warn{background:#"
+      "ffd}"
       "figure{display:inline-block;margin:4px;text-align:center;font-size:12px}"
       ".bad{color:#b00}.warn{color:#960}.ok{color:#262}.first{font-weight:bold;background:#fdd}"
       ".tree details{margin-left:14px}.tree .leaf{margin-left:28px}"
       "#first-divergence{border:2px solid #d00;padding:8px 12px;background:#fff6f6}"
       ".health{border:2px solid #c80;padding:6px 12px;background:#fffaf0}</style>"
       "</head><body>\n";
-  absl::StrAppend(&out, "<h1>verify ", XmlEscape(r.mode), ": ",
-                  r.passed ? "<span class=\"ok\">PASSED</span>" : "<span class=\"bad\">FAILED</span>",
-                  "</h1>\n");
-  absl::StrAppend(&out, "<p>reference: <code>", XmlEscape(r.reference), "</code><br>candidate: <code>",
-                  XmlEscape(r.candidate), "</code><br><b>", XmlEscape(SummaryLine(r)), "</b></p>\n");
+  absl::StrAppend(
+      &out, "<h1>verify ", XmlEscape(r.mode), ": ",
+      r.passed ? "<span class=\"ok\">PASSED</span>" : "<span class=\"bad\">FAILED</span>",
+      "</h1>\n");
+  absl::StrAppend(&out, "<p>reference: <code>", XmlEscape(r.reference),
+                  "</code><br>candidate: <code>", XmlEscape(r.candidate), "</code><br><b>",
+                  XmlEscape(SummaryLine(r)), "</b></p>\n");
   if (!r.health.empty()) {
     out += "<div class=\"health\" id=\"health\"><b>Health at a glance</b><ul>";
     for (const std::string& h : r.health) absl::StrAppend(&out, "<li>", XmlEscape(h), "</li>");
@@ -544,18 +553,18 @@ std::string ReportHtml(const Report& r, bool all_images) {
     absl::StrAppend(&out, "<div id=\"first-divergence\"><h2>First divergence: ", XmlEscape(f.name),
                     " (", LayerStatusName(f.status), ")</h2><p>last matching layer before it: ",
                     r.last_match >= 0 ? XmlEscape(r.layers[r.last_match].name) : "(none)");
-    for (const auto& [label, text] : {std::make_pair("inputs", f.inputs),
-                                      std::make_pair("weights", f.weights),
-                                      std::make_pair("why", f.reason),
-                                      std::make_pair("note", f.note),
-                                      std::make_pair("hint", f.hint)}) {
+    for (const auto& [label, text] :
+         {std::make_pair("inputs", f.inputs), std::make_pair("weights", f.weights),
+          std::make_pair("why", f.reason), std::make_pair("note", f.note),
+          std::make_pair("hint", f.hint)}) {
       if (!text.empty()) absl::StrAppend(&out, "<br>", label, ": ", XmlEscape(text));
     }
     if (f.spectral.has_value()) {
-      absl::StrAppend(&out, absl::StrFormat(
-          "<br>audio: spectral convergence %.4g, log-STFT distance %.4g, multi-resolution STFT %.4g",
-          f.spectral->spectral_convergence, f.spectral->log_stft_distance,
-          f.spectral->mr_stft_distance));
+      absl::StrAppend(
+          &out, absl::StrFormat("<br>audio: spectral convergence %.4g, log-STFT distance %.4g, "
+                                "multi-resolution STFT %.4g",
+                                f.spectral->spectral_convergence, f.spectral->log_stft_distance,
+                                f.spectral->mr_stft_distance));
     }
     out += "</p></div>\n";
   }
@@ -570,15 +579,16 @@ std::string ReportHtml(const Report& r, bool all_images) {
       out += "<h2 id=\"images\">Layers around the first divergence</h2>\n";
       any = true;
     }
-    absl::StrAppend(&out, "<div><h3>", XmlEscape(l.name), " (", LayerStatusName(l.status), ")</h3>");
+    absl::StrAppend(&out, "<div><h3>", XmlEscape(l.name), " (", LayerStatusName(l.status),
+                    ")</h3>");
     if (l.image.has_value()) {
       const LayerImage& im = *l.image;
       std::vector<float> diff(im.ref.size());
       for (size_t k = 0; k < diff.size(); ++k) diff[k] = im.cand[k] - im.ref[k];
-      absl::StrAppend(&out, HeatMapImg(im.ref, im.rows, im.cols, Palette::kGray, "reference"),
-                      HeatMapImg(im.cand, im.rows, im.cols, Palette::kGray, "candidate"),
-                      HeatMapImg(diff, im.rows, im.cols, Palette::kDiverging,
-                                 "candidate - reference"));
+      absl::StrAppend(
+          &out, HeatMapImg(im.ref, im.rows, im.cols, Palette::kGray, "reference"),
+          HeatMapImg(im.cand, im.rows, im.cols, Palette::kGray, "candidate"),
+          HeatMapImg(diff, im.rows, im.cols, Palette::kDiverging, "candidate - reference"));
     }
     if (l.audio.has_value() && l.audio->spec_frames > 0) {
       const AudioView& a = *l.audio;
@@ -603,17 +613,20 @@ std::string ReportHtml(const Report& r, bool all_images) {
     out += "</div>\n";
   }
   absl::StrAppend(&out, "<h2>Modules</h2>\n", ModuleTree(r), "\n");
-  out += "<details><summary><b>Every layer</b></summary>\n<table><tr><th>layer</th><th>shape</th>"
-         "<th>max abs</th><th>mean abs</th><th>cosine</th><th>SQNR dB</th><th>mismatch</th>"
-         "<th>verdict</th><th>reason / hint / note</th></tr>\n";
+  out +=
+      "<details><summary><b>Every layer</b></summary>\n<table><tr><th>layer</th><th>shape</th>"
+      "<th>max abs</th><th>mean abs</th><th>cosine</th><th>SQNR dB</th><th>mismatch</th>"
+      "<th>verdict</th><th>reason / hint / note</th></tr>\n";
   for (const LayerResult& l : r.layers) {
-    const char* cls = Bad(l) ? " class=\"fail\"" : (l.status == LayerStatus::kPass ? "" : " class=\"warn\"");
+    const char* cls =
+        Bad(l) ? " class=\"fail\"" : (l.status == LayerStatus::kPass ? "" : " class=\"warn\"");
     absl::StrAppend(&out, "<tr", cls, "><td>", XmlEscape(l.name), "</td><td>",
                     ShapeToString(l.ref_shape.empty() ? l.cand_shape : l.ref_shape), "</td>");
     if (l.has_metrics) {
-      absl::StrAppend(&out, absl::StrFormat(
-          "<td>%.4g</td><td>%.4g</td><td>%.10f</td><td>%s</td><td>%.3g</td>", l.metrics.max_abs,
-          l.metrics.mean_abs, l.metrics.cosine, Db(l.metrics.sqnr_db), l.metrics.mismatch_fraction));
+      absl::StrAppend(
+          &out, absl::StrFormat("<td>%.4g</td><td>%.4g</td><td>%.10f</td><td>%s</td><td>%.3g</td>",
+                                l.metrics.max_abs, l.metrics.mean_abs, l.metrics.cosine,
+                                Db(l.metrics.sqnr_db), l.metrics.mismatch_fraction));
     } else {
       out += "<td>-</td><td>-</td><td>-</td><td>-</td><td>-</td>";
     }

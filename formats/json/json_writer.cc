@@ -104,6 +104,18 @@ JsonWriter& JsonWriter::Uint(uint64_t value) {
   return *this;
 }
 
+JsonWriter& JsonWriter::Strings(const std::vector<std::string>& values) {
+  BeginArray();
+  for (const std::string& v : values) String(v);
+  return EndArray();
+}
+
+JsonWriter& JsonWriter::Ints(const std::vector<int64_t>& values) {
+  BeginArray();
+  for (int64_t v : values) Int(v);
+  return EndArray();
+}
+
 JsonWriter& JsonWriter::Number(double value) {
   if (std::isnan(value)) return String("nan");
   if (std::isinf(value)) return String(value > 0 ? "inf" : "-inf");

@@ -40,6 +40,9 @@ class JsonWriter {
   JsonWriter& Number(double value);
   JsonWriter& Bool(bool value);
   JsonWriter& Null();
+  // Arrays of strings and of integers (a shape).
+  JsonWriter& Strings(const std::vector<std::string>& values);
+  JsonWriter& Ints(const std::vector<int64_t>& values);
   // Text that is already JSON (a nested document).
   JsonWriter& Raw(absl::string_view json);
 
