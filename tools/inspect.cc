@@ -94,9 +94,7 @@ absl::Status Inspect(const std::string& path, const InspectOptions& options, std
       w.BeginObject();
       w.Key("name").String(ckpt.tensors[i].name);
       w.Key("dtype").String(DTypeName(t.dtype()));
-      w.Key("shape").BeginArray();
-      for (int64_t d : t.shape()) w.Int(d);
-      w.EndArray();
+      w.Key("shape").Ints(t.shape());
       w.Key("bytes").Int(t.nbytes());
       if (options.stats) {
         const TensorStats& s = stats[i];
@@ -117,9 +115,7 @@ absl::Status Inspect(const std::string& path, const InspectOptions& options, std
     w.Key("metadata").BeginObject();
     for (const auto& [key, value] : ckpt.metadata) w.Key(key).Raw(value.ToJson());
     w.EndObject();
-    w.Key("warnings").BeginArray();
-    for (const std::string& warning : ckpt.warnings) w.String(warning);
-    w.EndArray();
+    w.Key("warnings").Strings(ckpt.warnings);
     w.EndObject();
     out << w.Finish();
     return absl::OkStatus();
