@@ -4,18 +4,12 @@
 
 #include <math.h>
 
+#include "runtime/cuda/launch.h"
+
 namespace tp {
 namespace rt {
 namespace cuda {
 namespace {
-
-constexpr int kThreads = 256;
-
-inline int Blocks(int64_t n) {
-  int64_t b = (n + kThreads - 1) / kThreads;
-  if (b > 65535 * 8) b = 65535 * 8;
-  return b < 1 ? 1 : static_cast<int>(b);
-}
 
 // Offsets of output element i into up to three operands.
 __device__ inline void Offsets(const StridedShape& s, int64_t i, int64_t* o0, int64_t* o1,

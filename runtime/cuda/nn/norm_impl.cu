@@ -6,18 +6,12 @@
 
 #include <cuda_runtime.h>
 
+#include "runtime/cuda/launch.h"
+
 namespace tp {
 namespace rt {
 namespace cuda {
 namespace {
-
-constexpr int kThreads = 256;
-
-inline int Blocks(int64_t n) {
-  int64_t b = (n + kThreads - 1) / kThreads;
-  if (b > 65535 * 8) b = 65535 * 8;
-  return b < 1 ? 1 : static_cast<int>(b);
-}
 
 // Sum of v over the block (every thread gets the result).
 __device__ double BlockSum(double v, double* shared) {

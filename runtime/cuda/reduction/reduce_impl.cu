@@ -6,12 +6,12 @@
 
 #include <cuda_runtime.h>
 
+#include "runtime/cuda/launch.h"
+
 namespace tp {
 namespace rt {
 namespace cuda {
 namespace {
-
-constexpr int kThreads = 256;
 
 __device__ inline int64_t RedOffset(const ReduceGeometry& g, int64_t r) {
   int64_t off = 0;

@@ -5,12 +5,12 @@
 
 #include <cuda_runtime.h>
 
+#include "runtime/cuda/launch.h"
+
 namespace tp {
 namespace rt {
 namespace cuda {
 namespace {
-
-constexpr int kThreads = 256;
 
 __device__ inline float Sigmoid(float x) {
   if (x >= 0) return 1.0f / (1.0f + expf(-x));

@@ -3,22 +3,12 @@
 
 #include <cuda_runtime.h>
 
+#include "runtime/cuda/launch.h"
+
 namespace tp {
 namespace rt {
 namespace cuda {
 namespace {
-
-constexpr int kThreads = 256;
-
-inline int Blocks(int64_t n) {
-  int64_t b = (n + kThreads - 1) / kThreads;
-  if (b > 65535 * 8) b = 65535 * 8;
-  return b < 1 ? 1 : static_cast<int>(b);
-}
-
-#define TP_GRID_LOOP(i, n)                                                  \
-  for (int64_t i = blockIdx.x * int64_t{blockDim.x} + threadIdx.x; i < (n); \
-       i += int64_t{blockDim.x} * gridDim.x)
 
 template <typename T>
 __global__ void StridedCopyKernel(const T* x, int64_t x_base, T* y, int64_t y_base,
