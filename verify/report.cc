@@ -182,6 +182,10 @@ std::string FormatTerminal(const Report& r, bool color, bool all) {
           f.spectral->mr_stft_distance));
     }
   }
+  if (!r.weight_diagnoses.empty()) out += "\n";
+  for (const WeightFinding& w : r.weight_diagnoses) {
+    absl::StrAppend(&out, bold, "weight diagnosis: ", reset, w.tensor, ": ", w.diagnosis, "\n");
+  }
   absl::StrAppend(&out, r.passed ? "" : red, SummaryLine(r), r.passed ? "" : reset, "\n");
   return out;
 }
@@ -208,6 +212,13 @@ std::string ReportJson(const Report& r) {
   std::vector<std::string> problems;
   for (const std::string& p : r.problems) problems.push_back(JsonQuote(p));
   absl::StrAppend(&out, "  \"problems\": [", absl::StrJoin(problems, ", "), "],\n");
+  std::vector<std::string> findings;
+  for (const WeightFinding& w : r.weight_diagnoses) {
+    findings.push_back(absl::StrCat("{\"tensor\": ", JsonQuote(w.tensor),
+                                    ", \"mistake\": ", JsonQuote(w.mistake),
+                                    ", \"diagnosis\": ", JsonQuote(w.diagnosis), "}"));
+  }
+  absl::StrAppend(&out, "  \"weight_diagnoses\": [", absl::StrJoin(findings, ", "), "],\n");
   out += "  \"layers\": [";
   for (size_t i = 0; i < r.layers.size(); ++i) {
     const LayerResult& l = r.layers[i];
