@@ -55,6 +55,11 @@ struct TransformDef {
   // The single input from the output, for kinds that can be undone one tensor at a time; null
   // otherwise.
   std::function<absl::StatusOr<Tensor>(const Tensor&, const Transform&)> invert;
+  // How many inputs `apply` combines into its one output: 1 for most kinds, 2 for
+  // fuse_weight_norm (g, v) and add_bias (bias_ih, bias_hh), 0 for any number (concat's parts).
+  // Replaying a plan (verify's weight diagnosis) applies the steps before a combining one to
+  // each input alike.
+  int arity = 1;
 };
 
 class TransformRegistration {

@@ -73,6 +73,13 @@ struct LayerResult {
 // A long last axis (>= 256 samples) over at most two rows: a waveform.
 bool AudioLike(const Shape& shape);
 
+// A converted tensor whose values a common porting mistake explains (verify/weight_diagnosis.h).
+struct WeightFinding {
+  std::string tensor;     // the converted tensor
+  std::string mistake;    // "permuted", "gate-order", ... (WeightMistakeName)
+  std::string diagnosis;  // the mistake and its evidence, one sentence
+};
+
 struct Report {
   std::string mode;  // "layer-diff" or "weights"
   std::string reference, candidate;
@@ -91,6 +98,8 @@ struct Report {
   std::vector<std::string> health;
   // Other reasons the run fails besides its layers (converted tensors not exercised, ...).
   std::vector<std::string> problems;
+  // Weights mode and mode 3: converted tensors explained by a named porting mistake.
+  std::vector<WeightFinding> weight_diagnoses;
 };
 
 struct LayerDiffOptions {

@@ -100,6 +100,7 @@ absl::Status RecoverFromPlan(const ConversionPlan& plan, const Checkpoint& conve
   for (const PlannedOutput& o : plan.outputs()) {
     const Tensor* c = converted.Find(o.name);
     if (c == nullptr) continue;
+    out.planned[o.name] = o;
     if (c->shape() != o.shape) {
       out.unrecoverable[o.name] = absl::StrCat("shape ", ShapeToString(c->shape()), ", the plan (",
                                                label, ") gives ", ShapeToString(o.shape));
@@ -222,6 +223,9 @@ absl::StatusOr<RecoveredSet> RecoverSourceLayout(const Checkpoint& converted,
       ASSIGN_OR_RETURN(Tensor c, t.tensor.Contiguous());
       ASSIGN_OR_RETURN(Tensor shaped, c.Reshaped(s->shape()));
       out.by_source[t.name] = {shaped, {t.name}, "name"};
+      PlannedOutput& p = out.planned[t.name];
+      p.name = t.name;
+      p.sources = {t.name};
     }
   }
   // A conversion that fused weight norm names the product "X.weight" (v's shape).
@@ -239,6 +243,19 @@ absl::StatusOr<RecoveredSet> RecoverSourceLayout(const Checkpoint& converted,
       const Tensor* vs = source.Find(v);
       if (c != nullptr && vs != nullptr && c->shape() == vs->shape() && !source.Find(base)) {
         out.fused_weight_norm[base] = {*c, {base}, "name (fused weight norm)"};
+        // The axis g keeps (every dim of g is 1 but that one; all 1: dim 0).
+        Transform fuse;
+        fuse.op = "fuse_weight_norm";
+        fuse.axis = t.tensor.rank() == vs->rank() ? 0 : -1;
+        for (int a = 0; a < t.tensor.rank() && fuse.axis >= 0; ++a) {
+          if (t.tensor.shape()[a] != 1) fuse.axis = a;
+        }
+        fuse.shape_before = fuse.shape_after = vs->shape();
+        fuse.dtype_before = fuse.dtype_after = vs->dtype();
+        PlannedOutput& p = out.planned[base];
+        p.name = base;
+        p.sources = {t.name, v};
+        p.transforms = {fuse};
       }
     }
   }

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "convert/schema_engine.h"
 #include "core/checkpoint.h"
 
 namespace tp {
@@ -43,6 +44,9 @@ struct RecoveredSet {
   std::map<std::string, std::string> unrecoverable;  // converted name -> why
   // Converted tensors the schema declares the exported graph does not read.
   std::set<std::string> not_in_graph;
+  // How each converted tensor was made from the source (for the weight diagnosis): the plan's
+  // output, or for names the source tensor as is (a fused weight-norm product from its g and v).
+  std::map<std::string, PlannedOutput> planned;
 };
 
 absl::StatusOr<RecoveredSet> RecoverSourceLayout(const Checkpoint& converted,

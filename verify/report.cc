@@ -188,6 +188,10 @@ std::string FormatTerminal(const Report& r, bool color, bool all) {
                                 f.spectral->mr_stft_distance));
     }
   }
+  if (!r.weight_diagnoses.empty()) out += "\n";
+  for (const WeightFinding& w : r.weight_diagnoses) {
+    absl::StrAppend(&out, bold, "weight diagnosis: ", reset, w.tensor, ": ", w.diagnosis, "\n");
+  }
   absl::StrAppend(&out, r.passed ? "" : red, SummaryLine(r), r.passed ? "" : reset, "\n");
   return out;
 }
@@ -218,6 +222,15 @@ std::string ReportJson(const Report& r) {
   w.EndObject();
   w.Key("health").Strings(r.health);
   w.Key("problems").Strings(r.problems);
+  w.Key("weight_diagnoses").BeginArray();
+  for (const WeightFinding& f : r.weight_diagnoses) {
+    w.BeginObject();
+    w.Key("tensor").String(f.tensor);
+    w.Key("mistake").String(f.mistake);
+    w.Key("diagnosis").String(f.diagnosis);
+    w.EndObject();
+  }
+  w.EndArray();
   w.Key("layers").BeginArray();
   for (const LayerResult& l : r.layers) {
     const LayerMetrics& m = l.metrics;

@@ -2,7 +2,8 @@
 //
 // Terminal: one line per layer in execution order (name, shape, max abs, cosine, SQNR, verdict),
 // failures in red when `color`, then the first divergence with the last matching layer and the
-// hint, and a summary line. JSON: {"passed", "first_divergence", "last_match", "summary",
+// hint, the weight diagnoses, and a summary line. JSON: {"passed", "first_divergence",
+// "last_match", "summary", "problems", "weight_diagnoses": [{"tensor", "mistake", "diagnosis"}],
 // "layers": [{"name", "status", "shape", "max_abs", "mean_abs", "rmse", "max_rel", "cosine",
 // "sqnr_db", "mismatch_fraction", "nan", "inf", "hint", ...}]}; non-finite numbers are written as
 // the strings "inf", "-inf", "nan". JUnit: one testcase per layer. HTML: an inline SVG plot of

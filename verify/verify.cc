@@ -9,18 +9,19 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "convert/provenance.h"
-#include "formats/registry.h"
 #include "core/cli_flags.h"
-#include "core/status_macros.h"
 #include "core/output_file.h"
+#include "core/status_macros.h"
+#include "formats/registry.h"
+#include "runtime/session.h"
 #include "verify/align.h"
+#include "verify/bound_diagnosis.h"
 #include "verify/dump.h"
 #include "verify/layer_diff.h"
 #include "verify/model_mode.h"
+#include "verify/report.h"
 #include "verify/weight_binding.h"
 #include "verify/weights_mode.h"
-#include "runtime/session.h"
-#include "verify/report.h"
 
 namespace tp {
 namespace verify {
@@ -89,24 +90,27 @@ absl::StatusOr<bool> RunVerify(const VerifyOptions& o, std::ostream& out) {
     }
     std::vector<std::string> bind_problems;
     std::map<std::string, std::vector<std::string>> module_weights;
+    Checkpoint converted, source;
+    std::optional<BindResult> bound;
+    std::vector<WeightFinding> findings;
     if (!o.weights.empty()) {
       if (o.source.empty()) return Usage("--model with --weights needs --source ORIGINAL");
-      ASSIGN_OR_RETURN(Checkpoint converted, LoadDump(o.weights));
+      ASSIGN_OR_RETURN(converted, LoadDump(o.weights));
       // The source as the conversion read it (its recorded --select).
       ASSIGN_OR_RETURN(std::optional<Provenance> record, ReadProvenance(converted));
       ReadOptions ro;
       if (record.has_value() && o.schema.empty()) ro.select = record->select;
       if (!o.conversion.select.empty()) ro.select = o.conversion.select;
-      ASSIGN_OR_RETURN(Checkpoint source, ReadCheckpoint(o.source, "", ro));
+      ASSIGN_OR_RETURN(source, ReadCheckpoint(o.source, "", ro));
       BindOptions bo;
       bo.schema = o.schema;
-      ASSIGN_OR_RETURN(BindResult bound,
-                       BindConvertedWeights(model, Dirname(o.model), converted, source, bo));
-      out << FormatBindResult(bound, o.verbose);
-      bind_problems = BindProblems(bound);
-      module_weights = bound.module_weights;
-      if (o.allow_unexercised && !bound.unexercised.empty()) {
-        out << "note: " << bound.unexercised.size()
+      ASSIGN_OR_RETURN(bound, BindConvertedWeights(model, Dirname(o.model), converted, source, bo));
+      findings = DiagnoseUnexercised(converted, source, *bound);
+      out << FormatBindResult(*bound, o.verbose);
+      bind_problems = BindProblems(*bound);
+      module_weights = bound->module_weights;
+      if (o.allow_unexercised && !bound->unexercised.empty()) {
+        out << "note: " << bound->unexercised.size()
             << " converted tensors not exercised, allowed by --allow-unexercised\n";
         bind_problems.erase(std::remove_if(bind_problems.begin(), bind_problems.end(),
                                            [](const std::string& p) {
@@ -125,6 +129,8 @@ absl::StatusOr<bool> RunVerify(const VerifyOptions& o, std::ostream& out) {
       ASSIGN_OR_RETURN(Report r, DiffModel(*session, inputs, ref, md));
       r.problems = bind_problems;
       if (!bind_problems.empty()) r.passed = false;
+      std::vector<std::vector<std::string>> layer_weights;
+      std::vector<std::string> suspects;  // converted tensors bound into failing layers
       for (LayerResult& l : r.layers) {
         std::vector<std::string> ws;
         auto add = [&](const std::string& module) {
@@ -140,7 +146,29 @@ absl::StatusOr<bool> RunVerify(const VerifyOptions& o, std::ostream& out) {
         std::sort(ws.begin(), ws.end());
         ws.erase(std::unique(ws.begin(), ws.end()), ws.end());
         if (!ws.empty()) l.weights = absl::StrCat("bound from the converted file: ", absl::StrJoin(ws, ", "));
+        if (l.status == LayerStatus::kFail || l.status == LayerStatus::kShapeMismatch) {
+          suspects.insert(suspects.end(), ws.begin(), ws.end());
+        }
+        layer_weights.push_back(std::move(ws));
       }
+      // Which porting mistake explains the converted tensors of the failing layers; each layer
+      // that reads one says so first in its hint.
+      if (bound.has_value()) {
+        std::vector<WeightFinding> more = DiagnoseConverted(converted, source, *bound, suspects);
+        findings.insert(findings.end(), more.begin(), more.end());
+      }
+      for (size_t i = 0; i < r.layers.size(); ++i) {
+        std::vector<std::string> parts;
+        for (const WeightFinding& f : findings) {
+          if (std::count(layer_weights[i].begin(), layer_weights[i].end(), f.tensor)) {
+            parts.push_back(absl::StrCat("weight diagnosis: ", f.tensor, ": ", f.diagnosis));
+          }
+        }
+        if (parts.empty()) continue;
+        if (!r.layers[i].hint.empty()) parts.push_back(r.layers[i].hint);
+        r.layers[i].hint = absl::StrJoin(parts, "; ");
+      }
+      r.weight_diagnoses = findings;
       report = std::move(r);
     }
     report.reference = o.reference;

@@ -82,6 +82,7 @@ class Binder {
     BuildCandidates();
     for (auto& [name, p] : params_) RETURN_IF_ERROR(BindParameter(p));
     RETURN_IF_ERROR(Account());
+    result_.planned = std::move(recovered_.planned);
     return std::move(result_);
   }
 
@@ -460,6 +461,9 @@ class Binder {
         ASSIGN_OR_RETURN(choice, SliceMatch(p));
       }
       if (!choice) continue;
+      for (const std::string& src : choice->candidate->sources) {
+        result_.source_ops.emplace(src, node.op_type());
+      }
       taken_.insert(choice->candidate->key);
       chosen.push_back({consumer, *choice});
     }
@@ -577,7 +581,9 @@ class Binder {
         result_.declared_unused.push_back(t.name);
         continue;
       }
-      result_.unexercised.push_back({t.name, Nearest(t.name, t.tensor)});
+      Unexercised u{t.name, Nearest(t.name, t.tensor), {}, ""};
+      Suggest(t.name, t.tensor, u.suggested);
+      result_.unexercised.push_back(std::move(u));
     }
     return absl::OkStatus();
   }
@@ -598,6 +604,21 @@ class Binder {
     std::string out = best.empty() ? "no graph parameter" : absl::StrCat("nearest: \"", best, "\"");
     if (unrec != recovered_.unrecoverable.end()) absl::StrAppend(&out, "; ", unrec->second);
     return out;
+  }
+
+  // The nearest parameter by name, then up to three more of the same element count by name.
+  void Suggest(const std::string& name, const Tensor& t, std::vector<SuggestedParameter>& out) {
+    std::vector<std::pair<int, const Parameter*>> ranked;
+    for (const auto& [pname, p] : params_) ranked.push_back({EditDistance(name, pname), &p});
+    std::stable_sort(ranked.begin(), ranked.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (size_t i = 0; i < ranked.size() && out.size() < 4; ++i) {
+      const Parameter& p = *ranked[i].second;
+      if (i > 0 && p.value.num_elements() != t.num_elements()) continue;
+      const std::string op =
+          p.consumers.empty() ? "" : model_.graph().node(p.consumers[0].first).op_type();
+      out.push_back({p.name, op, p.value});
+    }
   }
 
   onnx::ModelProto& model_;
@@ -668,7 +689,9 @@ std::vector<std::string> BindProblems(const BindResult& r) {
   if (!r.unexercised.empty()) {
     std::vector<std::string> items;
     for (const Unexercised& u : r.unexercised) {
-      items.push_back(absl::StrCat("\"", u.converted, "\" (", u.nearest, ")"));
+      items.push_back(absl::StrCat("\"", u.converted, "\" (", u.nearest,
+                                   u.diagnosis.empty() ? "" : "; weight diagnosis: ", u.diagnosis,
+                                   ")"));
     }
     out.push_back(absl::StrCat(r.unexercised.size(), " converted tensor",
                                r.unexercised.size() == 1 ? " was" : "s were",

@@ -35,6 +35,7 @@
 #include <onnx/onnx_pb.h>
 
 #include "absl/status/statusor.h"
+#include "convert/schema_engine.h"
 #include "core/checkpoint.h"
 
 namespace tp {
@@ -54,9 +55,19 @@ struct BoundParameter {
   bool copy = false;                 // a per-consumer copy made for `consumers`
 };
 
+// A graph parameter as the exporter wrote it, and the op of its first consumer.
+struct SuggestedParameter {
+  std::string name, op;
+  Tensor value;
+};
+
 struct Unexercised {
   std::string converted;
   std::string nearest;  // the nearest graph parameter, for the user to look at
+  // The parameters its name or size suggests (the nearest by name first, then others of its
+  // element count), for the weight diagnosis.
+  std::vector<SuggestedParameter> suggested;
+  std::string diagnosis;  // a porting mistake that explains it (verify/bound_diagnosis.h)
 };
 
 struct BindResult {
@@ -70,6 +81,10 @@ struct BindResult {
   // Module -> converted tensors bound into parameters its nodes read (for reports).
   std::map<std::string, std::vector<std::string>> module_weights;
   int converted_float = 0;  // converted float tensors in all
+  // For the weight diagnosis: how each converted tensor was made (verify/recover.h), and the op
+  // of the node reading the parameter each source tensor was bound into ("Conv", "LSTM", ...).
+  std::map<std::string, PlannedOutput> planned;
+  std::map<std::string, std::string> source_ops;
 };
 
 absl::StatusOr<BindResult> BindConvertedWeights(onnx::ModelProto& model,

@@ -15,8 +15,10 @@
 #include "core/cli_flags.h"
 #include "core/status_macros.h"
 #include "formats/registry.h"
+#include "re2/re2.h"
 #include "verify/dump.h"
 #include "verify/metrics.h"
+#include "verify/weight_diagnosis.h"
 
 namespace tp {
 namespace verify {
@@ -29,20 +31,16 @@ absl::StatusOr<std::vector<double>> Doubles(const Tensor& t) {
   return std::vector<double>(p, p + c.num_elements());
 }
 
-// One unit in the last place of `dtype` at magnitude |x| (0 for integer types: exact).
-double Ulp(double x, DType dtype) {
-  int mantissa = 0, min_exp = 0;
-  switch (dtype) {
-    case DType::kF32: mantissa = 23; min_exp = -126; break;
-    case DType::kF16: mantissa = 10; min_exp = -14; break;
-    case DType::kBF16: mantissa = 7; min_exp = -126; break;
-    case DType::kF64: mantissa = 52; min_exp = -1022; break;
-    default: return 0;
+// The kind of layer a schema declares an output to be (its axes are named after it).
+WeightLayout DeclaredLayout(const schema::Conversion* s, const std::string& name) {
+  if (s == nullptr) return WeightLayout::kUnknown;
+  for (const std::string& p : s->conv1d_weight()) {
+    if (RE2::FullMatch(name, p)) return WeightLayout::kConv;
   }
-  int e = 0;
-  std::frexp(std::fabs(x), &e);  // |x| = m 2^e, m in [0.5, 1): the exponent of x is e - 1
-  const int exponent = (x == 0 || !std::isfinite(x)) ? min_exp : std::max(e - 1, min_exp);
-  return std::ldexp(1.0, exponent - mantissa);
+  for (const std::string& p : s->conv_transpose1d_weight()) {
+    if (RE2::FullMatch(name, p)) return WeightLayout::kConvTranspose;
+  }
+  return WeightLayout::kUnknown;
 }
 
 struct Candidate {
@@ -159,7 +157,7 @@ absl::StatusOr<int64_t> CountBeyondOneUlp(const Tensor& expected, const Tensor& 
   for (size_t i = 0; i < x.size(); ++i) {
     const double a = x[i], b = y[i];
     if (a == b || (std::isnan(a) && std::isnan(b))) continue;
-    const double step = dtype == DType::kQ8_0 ? block_step[i / kQ8_0BlockSize] : Ulp(a, dtype);
+    const double step = dtype == DType::kQ8_0 ? block_step[i / kQ8_0BlockSize] : DTypeUlp(a, dtype);
     if (std::isfinite(a) && std::isfinite(b) && std::fabs(a - b) <= step) continue;
     if (bad++ == 0 && detail != nullptr) {
       *detail = absl::StrCat("index ", i, ": ", Num(b), " vs planned ", Num(a));
@@ -253,6 +251,7 @@ absl::StatusOr<WeightsResult> VerifyWeights(const WeightsModeOptions& o,
   std::set<std::string> consumed(plan.dropped().begin(), plan.dropped().end());
   std::set<std::string> planned_names;
   std::map<std::string, CastStats> casts;  // "f32->f16" -> stats
+  const TensorGetter get_source = [&source](const std::string& n) { return source.Find(n); };
   for (size_t i = 0; i < plan.outputs().size(); ++i) {
     const PlannedOutput& p = plan.outputs()[i];
     planned_names.insert(p.name);
@@ -331,7 +330,31 @@ absl::StatusOr<WeightsResult> VerifyWeights(const WeightsModeOptions& o,
                               "\" is not mapped by schema ", o.schema,
                               "; expected a rule for it (or --allow-unmapped)");
     }
-    std::vector<std::string> hint = {origin};
+    std::vector<std::string> hint;
+    if (r.status == LayerStatus::kFail || r.status == LayerStatus::kShapeMismatch) {
+      // The common porting mistakes, tried on this tensor's plan; a named one replaces the
+      // generic hint.
+      WeightCase wc;
+      wc.name = p.name;
+      wc.converted = *c;
+      wc.sources = p.sources;
+      wc.transforms = p.transforms;
+      wc.layout = DeclaredLayout(schema_ptr, p.name);
+      DiagnosisOptions dopt;
+      if (!o.exact) {
+        dopt.atol = r.tolerance.atol;
+        dopt.rtol = r.tolerance.rtol;
+      }
+      const WeightDiagnosis d = DiagnoseWeight(wc, get_source, dopt);
+      if (d.mistake != WeightMistake::kNone) {
+        hint.push_back(absl::StrCat("weight diagnosis: ", d.text));
+        report.weight_diagnoses.push_back({p.name, WeightMistakeName(d.mistake), d.text});
+        r.hint.clear();
+      } else if (!d.note.empty()) {
+        hint.push_back(d.note);
+      }
+    }
+    hint.push_back(origin);
     if (!cast_note.empty()) hint.push_back(cast_note);
     if (!r.hint.empty()) hint.push_back(r.hint);
     r.hint = absl::StrJoin(hint, "; ");

@@ -91,6 +91,7 @@ const TransformRegistration kConcatTransform({
       return ConcatTensors(in, t.axis);
     },
     .invert = nullptr,
+    .arity = 0,
 });
 
 const PassRegistration kConcat({

@@ -169,6 +169,7 @@ const TransformRegistration kFuseTransform({
       return FuseWeightNorm(in[0], in[1], t.axis);
     },
     .invert = nullptr,
+    .arity = 2,
 });
 
 const PassRegistration kFuse({

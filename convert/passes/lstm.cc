@@ -159,6 +159,7 @@ const TransformRegistration kAddBiasTransform({
       return Cast(sum, t.dtype_after);
     },
     .invert = nullptr,
+    .arity = 2,
 });
 
 const PassRegistration kLstm({
