@@ -30,7 +30,7 @@ echo "== building $WORK/pickle_fuzz with $CXX"
 # shellcheck disable=SC2086
 "$CXX" -std=c++17 -g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer,address,undefined \
   -fno-sanitize-recover=undefined -I"$ROOT" \
-  "$ROOT/formats/pytorch/pickle.cc" "$ROOT/formats/pytorch/pickle_fuzz.cc" "$ROOT/core/utf8.cc" \
+  "$ROOT"/formats/pytorch/pickle.cc "$ROOT"/formats/pytorch/pickle_values*.cc "$ROOT/formats/pytorch/pickle_fuzz.cc" "$ROOT/core/utf8.cc" \
   -o "$WORK/pickle_fuzz" $ABSL_LIBS
 
 echo "== seed corpus"
