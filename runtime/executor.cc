@@ -89,10 +89,12 @@ absl::Status Executor::RunPlan(const GraphPlan& plan, Frame* frame) {
     current_node_ = &node;
     KernelContext ctx(node, OpsetFor(*config_.opsets, node.domain()), std::move(ins),
                       config_.num_threads, this);
+    if (step < plan.states.size()) ctx.set_state_slot(plan.states[step].get());
     absl::Status st = plan.kernels[step]->fn(ctx);
     current_frame_ = frame;
     current_node_ = &node;
     if (!st.ok()) return Labelled(st, node, frame->path);
+    if (config_.kernel_log != nullptr) Log(plan, step, ctx, frame->path);
     for (int k = 0; k < node.output_size(); ++k) {
       const std::string& out = node.output(k);
       if (out.empty()) continue;
@@ -117,6 +119,27 @@ absl::Status Executor::RunPlan(const GraphPlan& plan, Frame* frame) {
     }
   }
   return absl::OkStatus();
+}
+
+void Executor::Log(const GraphPlan& plan, size_t step, KernelContext& ctx,
+                   const std::string& path) const {
+  const onnx::NodeProto& node = *plan.nodes[step];
+  KernelRecord r;
+  r.node = path + node.name();
+  r.domain = node.domain();
+  r.op_type = node.op_type();
+  r.reference = ctx.ran_reference() ||
+                (step < plan.reference_kernel.size() && plan.reference_kernel[step]);
+  for (int i = 0; i < ctx.num_inputs() && !r.float32; ++i) {
+    const Tensor* t = ctx.OptionalInput(i);
+    r.float32 = t != nullptr && t->dtype() == DType::kF32;
+  }
+  for (const Tensor& t : ctx.outputs()) {
+    // A default Tensor (an output slot left empty, a sequence output) is rank 0 with no element.
+    const bool present = t.rank() > 0 || t.num_elements() == 1;
+    r.float32 = r.float32 || (present && t.dtype() == DType::kF32);
+  }
+  config_.kernel_log->push_back(std::move(r));
 }
 
 absl::StatusOr<std::map<std::string, Value>> Executor::RunMain(

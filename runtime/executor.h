@@ -40,6 +40,8 @@ struct ExecConfig {
       nullptr;
   const RE2* capture_pattern = nullptr;  // null = every output
   const std::map<std::string, Tensor>* overrides = nullptr;
+  // When set, one record per node run (subgraph nodes under their path).
+  std::vector<KernelRecord>* kernel_log = nullptr;
 };
 
 class Executor : public SubgraphRunner {
@@ -67,6 +69,7 @@ class Executor : public SubgraphRunner {
   const Value* Lookup(const Frame& frame, const std::string& name) const;
   absl::Status RunPlan(const GraphPlan& plan, Frame* frame);
   void Capture(const onnx::NodeProto& node, const std::string& name, const Value& v) const;
+  void Log(const GraphPlan& plan, size_t step, KernelContext& ctx, const std::string& path) const;
 
   ExecConfig config_;
   std::map<std::string, Value> override_values_;

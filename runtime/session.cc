@@ -1,10 +1,13 @@
 #include "runtime/session.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <exception>
-#include <fstream>
 #include <set>
-#include <sstream>
+
+#include <google/protobuf/io/zero_copy_stream_impl.h>
 
 #include <onnx/checker.h>
 #include <onnx/shape_inference/implementation.h>
@@ -67,12 +70,18 @@ std::vector<UnsupportedNode> FindUnsupportedNodes(const onnx::ModelProto& model,
 
 absl::StatusOr<std::unique_ptr<Session>> Session::Load(const std::string& path,
                                                        const SessionOptions& options) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open the model file"));
-  std::stringstream ss;
-  ss << in.rdbuf();
+  // Parsed straight from the file: no whole-file buffer next to the parsed message, whose
+  // raw_data strings then become the initializers' storage (TakeTensorFromProto).
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return absl::NotFoundError(absl::StrCat(path, ": cannot open the model file"));
   onnx::ModelProto model;
-  if (!model.ParseFromString(ss.str())) {
+  bool parsed;
+  {
+    google::protobuf::io::FileInputStream stream(fd);
+    parsed = model.ParseFromZeroCopyStream(&stream) && stream.GetErrno() == 0;
+  }
+  close(fd);
+  if (!parsed) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": not a serialized onnx.ModelProto (protobuf parse failed)"));
   }
@@ -138,15 +147,10 @@ absl::Status Session::Init(const std::string& base_dir) {
   }
 
   for (onnx::TensorProto& init : *model_.mutable_graph()->mutable_initializer()) {
-    ASSIGN_OR_RETURN(Tensor t, TensorFromProto(init, source_, base_dir));
+    // The bytes move into the Tensor (no copy); the proto keeps name, type and dims.
+    ASSIGN_OR_RETURN(Tensor t, TakeTensorFromProto(&init, source_, base_dir));
     initializer_values_[init.name()] = Value::FromTensor(t);
     initializers_[init.name()] = std::move(t);
-    // The bytes now live in the Tensor; drop the proto's copy.
-    init.clear_raw_data();
-    init.clear_float_data();
-    init.clear_int32_data();
-    init.clear_int64_data();
-    init.clear_double_data();
   }
   for (const onnx::ValueInfoProto& v : g.input()) {
     if (initializers_.count(v.name()) == 0) input_names_.push_back(v.name());
@@ -181,8 +185,7 @@ absl::Status Session::BuildFusedPlan() {
       return absl::InternalError(absl::StrCat(source_, ": fusion made ", NodeLabel(node),
                                               ", which has no kernel on backend \"cpu\""));
     }
-    fused_.nodes.push_back(&node);
-    fused_.kernels.push_back(k);
+    AddPlannedNode(node, k, node.domain() == kFusedDomain ? 1 : Opset(node.domain()), &fused_);
     for (const std::string& in : node.input()) {
       if (!in.empty()) ++fused_.use_counts[in];
     }
@@ -338,6 +341,7 @@ absl::StatusOr<std::map<std::string, Value>> Session::RunValues(
   config.capture = options.capture ? &options.capture : nullptr;
   config.capture_pattern = pattern.get();
   config.overrides = &options.overrides;
+  config.kernel_log = options.kernel_log;
   // Fused kernels only where no one looks at or replaces an intermediate value.
   const bool fused = !fused_.nodes.empty() && !options.capture && options.overrides.empty();
   Executor executor(config);

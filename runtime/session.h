@@ -80,6 +80,9 @@ struct RunOptions {
   // initializers and intermediates alike; subgraph values by path). Returned graph outputs and
   // captures stay computed.
   std::map<std::string, Tensor> overrides;
+  // When set, receives one record per node run: which kernel ran it (the cpu backend's own or the
+  // reference backend's) and whether it touched float32 data.
+  std::vector<KernelRecord>* kernel_log = nullptr;
 };
 
 // The node that produces a value.
