@@ -66,7 +66,8 @@ class Executor : public SubgraphRunner {
 
   // The value `name` as its consumers see it: this frame's, else an enclosing one's; an override
   // registered under the defining frame's path + name wins. Null when nothing defines it.
-  const Value* Lookup(const Frame& frame, const std::string& name) const;
+  const Value* Lookup(const Frame& frame, const std::string& name,
+                      bool* is_initializer = nullptr) const;
   absl::Status RunPlan(const GraphPlan& plan, Frame* frame);
   void Capture(const onnx::NodeProto& node, const std::string& name, const Value& v) const;
   void Log(const GraphPlan& plan, size_t step, KernelContext& ctx, const std::string& path) const;

@@ -86,6 +86,8 @@ struct KernelRecord {
   std::string op_type;
   bool reference = false;
   bool float32 = false;  // some tensor input or output is float32
+  double ms = 0;         // wall time of the kernel
+  std::string shape;     // first output's shape, "[1, 64, 56, 56]"
 };
 
 class KernelContext {
@@ -135,6 +137,14 @@ class KernelContext {
   NodeStateSlot* state_slot() const { return state_slot_; }
   void set_state_slot(NodeStateSlot* slot) { state_slot_ = slot; }
 
+  // Whether input i is an initializer of the running graph (not an intermediate, a graph input or
+  // an override): its contents stay the same from run to run, so a kernel may keep data derived
+  // from it in its state slot. False outside a session.
+  bool IsConstantInput(int i) const {
+    return i < static_cast<int>(constant_inputs_.size()) && constant_inputs_[i];
+  }
+  void set_constant_inputs(std::vector<bool> c) { constant_inputs_ = std::move(c); }
+
   // Set by a backend kernel that handed the node to the reference backend's kernel (the cpu
   // backend's fallback for dtypes and layouts its fast kernel does not take); the session reports
   // it in RunOptions::kernel_log.
@@ -173,6 +183,7 @@ class KernelContext {
   int num_threads_;
   SubgraphRunner* subgraphs_ = nullptr;
   NodeStateSlot* state_slot_ = nullptr;
+  std::vector<bool> constant_inputs_;
   bool ran_reference_ = false;
 };
 

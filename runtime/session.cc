@@ -164,25 +164,28 @@ absl::Status Session::Init(const std::string& base_dir) {
       if (!out.empty()) producers_[out] = {i, g.node(i).name(), g.node(i).op_type()};
     }
   }
-  if (options_.fuse && table_->backend() == "cpu" && CpuFastKernelsEnabled() &&
-      !plans_.main->has_subgraphs) {
-    RETURN_IF_ERROR(BuildFusedPlan());
-  }
+  rewrite_ = options_.fuse && table_->backend() == "cpu" && CpuFastKernelsEnabled() &&
+             !plans_.main->has_subgraphs;
+  if (rewrite_) RETURN_IF_ERROR(BuildFusedPlan());
   return absl::OkStatus();
 }
 
 absl::Status Session::BuildFusedPlan() {
+  fusion_ = FusedGraph();
+  fused_ = GraphPlan();
   FusedGraph fg = FuseForCpu(model_.graph(), plans_.main->order, initializers_, Opset(""));
-  if (fg.matmul_bias + fg.layer_norm + fg.gelu == 0) return absl::OkStatus();
+  if (!fg.changed()) return absl::OkStatus();
   fusion_ = std::move(fg);
   fused_.graph = &model_.graph();
+  fused_.initializers = initializer_values_;
+  for (const auto& [name, t] : fusion_.constants) fused_.initializers[name] = Value::FromTensor(t);
   for (const onnx::NodeProto& node : fusion_.nodes) {
     const KernelDef* k =
         node.domain() == kFusedDomain
             ? cpu::FusedKernelTable().Find(node.domain(), node.op_type(), 1)
             : table_->Find(NormalizeDomain(node.domain()), node.op_type(), Opset(node.domain()));
     if (k == nullptr) {
-      return absl::InternalError(absl::StrCat(source_, ": fusion made ", NodeLabel(node),
+      return absl::InternalError(absl::StrCat(source_, ": a rewrite made ", NodeLabel(node),
                                               ", which has no kernel on backend \"cpu\""));
     }
     AddPlannedNode(node, k, node.domain() == kFusedDomain ? 1 : Opset(node.domain()), &fused_);
@@ -215,6 +218,14 @@ absl::Status Session::ReplaceInitializer(const std::string& name, const Tensor& 
   }
   initializer_values_[name] = Value::FromTensor(t);
   it->second = std::move(t);
+  // Kernels may keep data derived from initializers (re-laid-out weights), and the rewrites baked
+  // some into new constants (folded weights): both start over.
+  auto clear = [](GraphPlan& plan) {
+    for (auto& slot : plan.states) slot = std::make_unique<NodeStateSlot>();
+  };
+  clear(*plans_.main);
+  for (auto& [graph, plan] : plans_.subgraphs) clear(*plan);
+  if (rewrite_) RETURN_IF_ERROR(BuildFusedPlan());
   return absl::OkStatus();
 }
 

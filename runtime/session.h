@@ -162,6 +162,7 @@ class Session {
   std::map<std::string, Value> initializer_values_;  // the same, as the executor reads them
   std::map<std::string, ValueProducer> producers_;
   ModelPlan plans_;       // the graph as written, and every subgraph
+  bool rewrite_ = false;  // whether runs without capture use a rewritten graph
   FusedGraph fusion_;
   GraphPlan fused_;       // over fusion_.nodes; empty when not fused
 };

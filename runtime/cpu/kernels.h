@@ -47,10 +47,31 @@ absl::Status SqrtKernel(KernelContext& ctx);
 absl::Status NegKernel(KernelContext& ctx);
 absl::Status AbsKernel(KernelContext& ctx);
 absl::Status ReciprocalKernel(KernelContext& ctx);
+absl::Status LogKernel(KernelContext& ctx);
+absl::Status SinKernel(KernelContext& ctx);
+absl::Status CosKernel(KernelContext& ctx);
+absl::Status FloorKernel(KernelContext& ctx);
+absl::Status CeilKernel(KernelContext& ctx);
+absl::Status RoundKernel(KernelContext& ctx);
+absl::Status SignKernel(KernelContext& ctx);
+absl::Status HardSigmoidKernel(KernelContext& ctx);
+absl::Status HardSwishKernel(KernelContext& ctx);
+absl::Status ClipKernel(KernelContext& ctx);
+absl::Status EluKernel(KernelContext& ctx);
+absl::Status CeluKernel(KernelContext& ctx);
+absl::Status SeluKernel(KernelContext& ctx);
+absl::Status SoftplusKernel(KernelContext& ctx);
+absl::Status SoftsignKernel(KernelContext& ctx);
+absl::Status ThresholdedReluKernel(KernelContext& ctx);
+absl::Status ShrinkKernel(KernelContext& ctx);
+absl::Status GeluKernel(KernelContext& ctx);
 
 // nn/conv.cc
 absl::Status ConvKernel(KernelContext& ctx);
 absl::Status ConvTransposeKernel(KernelContext& ctx);
+// Conv on the im2col + GEMM path alone (what ConvKernel runs where oneDNN does not): for the
+// kernel-library benchmark and the differential test.
+absl::Status ConvIm2colKernel(KernelContext& ctx);
 
 // reduction/reduce.cc
 absl::Status ReduceMeanKernel(KernelContext& ctx);
