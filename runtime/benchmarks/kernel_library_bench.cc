@@ -30,6 +30,7 @@
 #include "core/tensor.h"
 #include "runtime/cpu/gemm.h"
 #include "runtime/cpu/kernel_table.h"
+#include "runtime/cpu/kernels.h"
 #include "runtime/kernel.h"
 
 namespace tp {
@@ -242,6 +243,51 @@ void Conv(const ConvShape& c) {
   std::fflush(stdout);
 }
 
+// ConvTranspose: our col2im kernel against oneDNN's deconvolution (plain and blocked layouts).
+void Deconv(const char* model, int64_t cin, int64_t cout, std::vector<int64_t> in,
+            std::vector<int64_t> k, std::vector<int64_t> s, std::vector<int64_t> pad) {
+  std::string label = std::string(model) + " convtranspose " + std::to_string(cin) + "->" +
+                      std::to_string(cout) + " k" + std::to_string(k[0]) + " s" +
+                      std::to_string(s[0]) + " in";
+  for (int64_t i : in) label += " " + std::to_string(i);
+  if (label.find(filter) == std::string::npos) return;
+  int64_t ks = 1, is = 1;
+  for (int64_t v : k) ks *= v;
+  for (int64_t v : in) is *= v;
+  std::vector<float> x = Random(cin * is, 1), w = Random(cin * cout * ks, 2), b = Random(cout, 3);
+  onnx::NodeProto n;
+  n.set_op_type("ConvTranspose");
+  n.add_input("x");
+  n.add_input("w");
+  n.add_input("b");
+  n.add_output("y");
+  auto ints = [&](const char* name, std::vector<int64_t> v) {
+    auto* a = n.add_attribute();
+    a->set_name(name);
+    a->set_type(onnx::AttributeProto::INTS);
+    for (int64_t e : v) a->add_ints(e);
+  };
+  ints("kernel_shape", k);
+  ints("strides", s);
+  std::vector<int64_t> pads = pad;
+  pads.insert(pads.end(), pad.begin(), pad.end());
+  ints("pads", pads);
+  Shape xs = {1, cin}, ws = {cin, cout};
+  xs.insert(xs.end(), in.begin(), in.end());
+  ws.insert(ws.end(), k.begin(), k.end());
+  Tensor xt = TensorFromFloats(xs, x), wt = TensorFromFloats(ws, w), bt = TensorFromFloats({cout}, b);
+  auto time_kernel = [&](absl::Status (*fn)(rt::KernelContext&)) {
+    return Best([&] {
+      rt::KernelContext ctx(n, 17, {&xt, &wt, &bt}, threads);
+      if (!fn(ctx).ok()) std::abort();
+    });
+  };
+  const double own = time_kernel(rt::cpu::ConvTransposeCol2imKernel);
+  const double dnnl = time_kernel(rt::cpu::ConvTransposeKernel);
+  std::printf("%-58s col2im %8.3f  dnnl-plain(+reorders) %8.3f\n", label.c_str(), own, dnnl);
+  std::fflush(stdout);
+}
+
 void Gemm(const char* model, int64_t m, int64_t k, int64_t n) {
   const std::string label = std::string(model) + " gemm " + std::to_string(m) + "x" +
                             std::to_string(k) + "x" + std::to_string(n);
@@ -327,6 +373,12 @@ int main(int argc, char** argv) {
       {"wav2vec2", 768, 768, 16, {49}, {128}, {1}, {1}, {64}},
   };
   for (const ConvShape& c : convs) tp::Conv(c);
+  tp::Deconv("mbv3", 24, 24, {120, 160}, {2, 2}, {2, 2}, {0, 0});
+  tp::Deconv("mbv3", 24, 1, {240, 320}, {2, 2}, {2, 2}, {0, 0});
+  tp::Deconv("hifigan", 512, 256, {100}, {16}, {8}, {4});
+  tp::Deconv("hifigan", 256, 128, {800}, {16}, {8}, {4});
+  tp::Deconv("hifigan", 128, 64, {6400}, {4}, {2}, {1});
+  tp::Deconv("hifigan", 64, 32, {12800}, {4}, {2}, {1});
   tp::Gemm("wav2vec2", 49, 768, 768);
   tp::Gemm("wav2vec2", 49, 768, 3072);
   tp::Gemm("wav2vec2", 49, 3072, 768);

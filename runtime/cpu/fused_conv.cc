@@ -18,6 +18,7 @@
 #include "runtime/cpu/dnnl_conv.h"
 #include "runtime/cpu/fused_kernels.h"
 #include "runtime/cpu/kernels.h"
+#include "runtime/cpu/phase_deconv.h"
 #include "runtime/reference/nn/conv_params.h"
 
 namespace tp {
@@ -116,7 +117,21 @@ absl::Status FusedConvolution(KernelContext& ctx, bool transpose) {
     ASSIGN_OR_RETURN(r, r_in->Contiguous());
   }
   const Shape out_shape = DnnlConvOutputShape(c);
-  if (DnnlSupports(c) && (r_in == nullptr || r.shape() == out_shape)) {
+  const bool residual_ok = r_in == nullptr || r.shape() == out_shape;
+  if (transpose && residual_ok && PhaseDeconvSupports(c)) {
+    const bool constant = ctx.IsConstantInput(1) && (b_in == nullptr || ctx.IsConstantInput(2));
+    absl::StatusOr<std::shared_ptr<const PhaseDeconv>> d = CachedPhaseDeconv(
+        ctx, c, w.data_as<float>(), b_in ? b.data_as<float>() : nullptr, constant);
+    if (d.ok()) {
+      Tensor y = Tensor::Uninitialized(DType::kF32, out_shape);
+      RETURN_IF_ERROR(ctx.Annotate((*d)->Run(x.data_as<float>(),
+                                             r_in ? r.data_as<float>() : nullptr,
+                                             y.mutable_data_as<float>(), Threads(ctx))));
+      ctx.SetOutput(0, std::move(y));
+      return absl::OkStatus();
+    }
+  }
+  if (!transpose && DnnlSupports(c) && residual_ok) {
     const bool constant = ctx.IsConstantInput(1) && (b_in == nullptr || ctx.IsConstantInput(2));
     absl::StatusOr<std::shared_ptr<const DnnlConv>> conv =
         CachedDnnlConv(ctx, c, w.data_as<float>(), b_in ? b.data_as<float>() : nullptr, constant);

@@ -72,6 +72,7 @@ absl::Status ConvTransposeKernel(KernelContext& ctx);
 // Conv on the im2col + GEMM path alone (what ConvKernel runs where oneDNN does not): for the
 // kernel-library benchmark and the differential test.
 absl::Status ConvIm2colKernel(KernelContext& ctx);
+absl::Status ConvTransposeCol2imKernel(KernelContext& ctx);
 
 // reduction/reduce.cc
 absl::Status ReduceMeanKernel(KernelContext& ctx);

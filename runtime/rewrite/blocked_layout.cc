@@ -9,6 +9,7 @@
 
 #include "runtime/cpu/blocked.h"
 #include "runtime/cpu/dnnl_conv.h"
+#include "runtime/cpu/phase_deconv.h"
 #include "runtime/kernel.h"
 #include "runtime/reference/nn/conv_params.h"
 #include "runtime/rewrite/activations.h"
@@ -127,10 +128,13 @@ class LayoutPass {
     const std::string xb = Blocked(n.input(0));
     c.src = xb.empty() ? cpu::Layout::kPlain : cpu::Layout::kBlocked8;
     c.dst = c.p.c_out % kBlock == 0 ? cpu::Layout::kBlocked8 : cpu::Layout::kPlain;
-    if (!cpu::DnnlHasFastConv(c, has_bias)) {
+    auto fast = [&] {
+      return transpose ? cpu::PhaseDeconvSupports(c) : cpu::DnnlHasFastConv(c, has_bias);
+    };
+    if (!fast()) {
       // Perhaps with a plain output (oneDNN's GEMM convolutions take plain layouts).
       c.dst = cpu::Layout::kPlain;
-      if (!cpu::DnnlHasFastConv(c, has_bias)) return false;
+      if (!fast()) return false;
     }
     onnx::NodeProto f = n;
     f.set_domain(kFusedDomain);

@@ -14,6 +14,7 @@
 #include "core/tensor.h"
 #include "runtime/cpu/cpu_util.h"
 #include "runtime/cpu/dnnl_conv.h"
+#include "runtime/cpu/phase_deconv.h"
 #include "runtime/cpu/gemm.h"
 #include "runtime/cpu/kernels.h"
 #include "runtime/cpu/thread_pool.h"
@@ -147,8 +148,20 @@ absl::Status RunOnDnnl(KernelContext& ctx, bool transpose, ConvBuffers& io, bool
   DnnlConvConfig c;
   c.transpose = transpose;
   c.p = io.p;
-  if (!DnnlSupports(c)) return absl::OkStatus();
   const bool constant = ctx.IsConstantInput(1) && (!io.has_bias || ctx.IsConstantInput(2));
+  if (transpose) {
+    // Phase convolutions only: oneDNN's own deconvolution is slower than the col2im kernel.
+    if (!PhaseDeconvSupports(c)) return absl::OkStatus();
+    absl::StatusOr<std::shared_ptr<const PhaseDeconv>> d = CachedPhaseDeconv(
+        ctx, c, io.w.data_as<float>(), io.has_bias ? io.b.data_as<float>() : nullptr, constant);
+    if (!d.ok()) return absl::OkStatus();
+    RETURN_IF_ERROR(ctx.Annotate((*d)->Run(io.x.data_as<float>(), nullptr,
+                                           io.y.mutable_data_as<float>(), Threads(ctx))));
+    ctx.SetOutput(0, std::move(io.y));
+    *done = true;
+    return absl::OkStatus();
+  }
+  if (!DnnlSupports(c)) return absl::OkStatus();
   absl::StatusOr<std::shared_ptr<const DnnlConv>> conv =
       CachedDnnlConv(ctx, c, io.w.data_as<float>(), io.has_bias ? io.b.data_as<float>() : nullptr,
                      constant);
@@ -246,6 +259,13 @@ absl::Status ConvTransposeKernel(KernelContext& ctx) {
   bool done;
   RETURN_IF_ERROR(RunOnDnnl(ctx, /*transpose=*/true, io, &done));
   if (done) return absl::OkStatus();
+  return ConvTransposeCol2im(ctx, io);
+}
+
+absl::Status ConvTransposeCol2imKernel(KernelContext& ctx) {
+  if (!AllF32(ctx, {0, 1, 2})) return ReferenceFallback(ctx);
+  ConvBuffers io;
+  RETURN_IF_ERROR(PrepareConv(ctx, /*transpose=*/true, &io));
   return ConvTransposeCol2im(ctx, io);
 }
 
