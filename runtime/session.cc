@@ -118,9 +118,23 @@ absl::Status Session::Init(const std::string& base_dir) {
           absl::StrCat(source_, ": the ONNX checker rejects the model: ", what));
     }
     try {
-      onnx::ShapeInferenceOptions opts{/*check_type=*/false, /*error_mode=*/0,
-                                       /*enable_data_propagation=*/false};
-      onnx::shape_inference::InferShapes(model_, onnx::OpSchemaRegistry::Instance(), opts);
+      // Data propagation first: shapes computed by Shape / Gather / Concat chains (PyTorch's
+      // GroupNorm and reshapes) stay known, which the cpu rewrites use. A model where it fails
+      // is inferred again without.
+      bool inferred = false;
+      try {
+        onnx::ShapeInferenceOptions with{/*check_type=*/false, /*error_mode=*/0,
+                                         /*enable_data_propagation=*/true};
+        onnx::shape_inference::InferShapes(model_, onnx::OpSchemaRegistry::Instance(), with);
+        inferred = true;
+      } catch (const std::exception&) {
+        model_.mutable_graph()->clear_value_info();
+      }
+      if (!inferred) {
+        onnx::ShapeInferenceOptions opts{/*check_type=*/false, /*error_mode=*/0,
+                                         /*enable_data_propagation=*/false};
+        onnx::shape_inference::InferShapes(model_, onnx::OpSchemaRegistry::Instance(), opts);
+      }
     } catch (const std::exception& e) {
       if (options_.strict_shape_inference) {
         std::string what = e.what();

@@ -322,8 +322,20 @@ void Gemm(const char* model, int64_t m, int64_t k, int64_t n) {
     xnn = Best([&] { xnn_run_operator(op, Pool()); });
   }
   if (op != nullptr) xnn_delete_operator(op);
-  std::printf("%-58s eigen %8.3f  dnnl-sgemm %8.3f  dnnl-matmul %8.3f  xnnpack-fc %8.3f\n",
-              label.c_str(), eigen, sgemm, matmul, xnn);
+  // The same product with B stored transposed ([n, k], as a Linear layer's weight), and as
+  // C^T = B^T A^T (the long dimension as the GEMM's rows).
+  std::vector<float> bt(k * n), ct(m * n);
+  for (int64_t i = 0; i < k; ++i) {
+    for (int64_t j = 0; j < n; ++j) bt[j * k + i] = b[i * n + j];
+  }
+  const double sgemm_nt = Best([&] {
+    dnnl_sgemm('N', 'T', m, n, k, 1.0f, a.data(), k, bt.data(), k, 0.0f, c.data(), n);
+  });
+  const double sgemm_swapped = Best([&] {
+    dnnl_sgemm('T', 'T', n, m, k, 1.0f, b.data(), n, a.data(), k, 0.0f, ct.data(), m);
+  });
+  std::printf("%-58s eigen %8.3f  dnnl-sgemm %8.3f  dnnl-sgemm-NT %8.3f  dnnl-sgemm-swapped %8.3f  dnnl-matmul %8.3f  xnnpack-fc %8.3f\n",
+              label.c_str(), eigen, sgemm, sgemm_nt, sgemm_swapped, matmul, xnn);
   std::fflush(stdout);
 }
 

@@ -2,7 +2,11 @@
 
 #include <algorithm>
 
+#include <omp.h>
+
 #include <eigen3/Eigen/Dense>
+
+#include "oneapi/dnnl/dnnl.h"
 
 #include "runtime/cpu/thread_pool.h"
 
@@ -69,6 +73,13 @@ void Sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
            const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
            int64_t ldc, int num_threads) {
   if (m <= 0 || n <= 0) return;
+  if (k > 0) {
+    omp_set_num_threads(std::max(num_threads, 1));
+    if (dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta,
+                   c, ldc) == dnnl_success) {
+      return;
+    }
+  }
   // Below ~1 MFLOP the thread hand-off costs more than it saves.
   const double flops = 2.0 * m * n * std::max<int64_t>(k, 1);
   if (num_threads <= 1 || flops < 1e6) {

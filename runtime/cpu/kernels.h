@@ -74,6 +74,11 @@ absl::Status ConvTransposeKernel(KernelContext& ctx);
 absl::Status ConvIm2colKernel(KernelContext& ctx);
 absl::Status ConvTransposeCol2imKernel(KernelContext& ctx);
 
+// nn/normalization.cc
+absl::Status LayerNormalizationKernel(KernelContext& ctx);
+absl::Status InstanceNormalizationKernel(KernelContext& ctx);
+absl::Status BatchNormalizationKernel(KernelContext& ctx);
+
 // reduction/reduce.cc
 absl::Status ReduceMeanKernel(KernelContext& ctx);
 
