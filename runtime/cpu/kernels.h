@@ -25,6 +25,17 @@ absl::Status SubKernel(KernelContext& ctx);
 absl::Status MulKernel(KernelContext& ctx);
 absl::Status DivKernel(KernelContext& ctx);
 absl::Status PowKernel(KernelContext& ctx);
+absl::Status PReluKernel(KernelContext& ctx);
+absl::Status MaxKernel(KernelContext& ctx);
+absl::Status MinKernel(KernelContext& ctx);
+absl::Status SumKernel(KernelContext& ctx);
+absl::Status MeanKernel(KernelContext& ctx);
+absl::Status EqualKernel(KernelContext& ctx);
+absl::Status LessKernel(KernelContext& ctx);
+absl::Status GreaterKernel(KernelContext& ctx);
+absl::Status LessOrEqualKernel(KernelContext& ctx);
+absl::Status GreaterOrEqualKernel(KernelContext& ctx);
+absl::Status WhereKernel(KernelContext& ctx);
 
 // math/gemm.cc
 absl::Status GemmKernel(KernelContext& ctx);
@@ -80,14 +91,35 @@ absl::Status InstanceNormalizationKernel(KernelContext& ctx);
 absl::Status BatchNormalizationKernel(KernelContext& ctx);
 
 // reduction/reduce.cc
+absl::Status ReduceSumKernel(KernelContext& ctx);
 absl::Status ReduceMeanKernel(KernelContext& ctx);
+absl::Status ReduceMaxKernel(KernelContext& ctx);
+absl::Status ReduceMinKernel(KernelContext& ctx);
+absl::Status ReduceProdKernel(KernelContext& ctx);
+absl::Status ReduceL1Kernel(KernelContext& ctx);
+absl::Status ReduceL2Kernel(KernelContext& ctx);
+absl::Status ReduceSumSquareKernel(KernelContext& ctx);
+absl::Status ReduceLogSumKernel(KernelContext& ctx);
+absl::Status ReduceLogSumExpKernel(KernelContext& ctx);
+absl::Status ArgMaxKernel(KernelContext& ctx);
+absl::Status ArgMinKernel(KernelContext& ctx);
 
 // rnn/rnn.cc
 absl::Status RnnKernel(KernelContext& ctx);
 absl::Status GruKernel(KernelContext& ctx);
 absl::Status LstmKernel(KernelContext& ctx);
 
-// tensor/transpose.cc
+// tensor/concat.cc, split.cc, slice.cc, gather.cc, expand.cc, pad.cc, space_depth.cc,
+// transpose.cc (every plain dtype: they move bytes, tensor/copy.h)
+absl::Status ConcatKernel(KernelContext& ctx);
+absl::Status SplitKernel(KernelContext& ctx);
+absl::Status SliceKernel(KernelContext& ctx);
+absl::Status GatherKernel(KernelContext& ctx);
+absl::Status ExpandKernel(KernelContext& ctx);
+absl::Status TileKernel(KernelContext& ctx);
+absl::Status PadKernel(KernelContext& ctx);
+absl::Status DepthToSpaceKernel(KernelContext& ctx);
+absl::Status SpaceToDepthKernel(KernelContext& ctx);
 absl::Status TransposeKernel(KernelContext& ctx);
 
 }  // namespace cpu
