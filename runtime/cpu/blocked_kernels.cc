@@ -42,6 +42,12 @@ int64_t Positions(const Shape& blocked) {
   return s;
 }
 
+// max(a, v) per lane where a NaN on either side wins (the reference's MaxPool keeps NaN).
+inline __m256 MaxNan8(__m256 a, __m256 v) {
+  const __m256 m = _mm256_max_ps(a, v);  // v when either is NaN
+  return _mm256_blendv_ps(m, a, _mm256_cmp_ps(a, a, _CMP_UNORD_Q));
+}
+
 // Threads for `work` floats of memory-bound work.
 int ThreadsForFloats(const KernelContext& ctx, int64_t work) {
   return ThreadsFor(ctx, work, Cost::kCheap);
@@ -76,7 +82,7 @@ absl::Status BlockedGlobalPoolKernel(KernelContext& ctx) {
                   if (max) {
                     __m256 m = _mm256_set1_ps(-INFINITY);
                     for (int64_t s = 0; s < positions; ++s) {
-                      // max(v, m) keeps a NaN of v (the first operand is returned on NaN).
+                      // max(v, m): a NaN element is skipped, as GlobalMaxPool's reference does.
                       m = _mm256_max_ps(_mm256_loadu_ps(src + s * kBlock), m);
                     }
                     _mm256_storeu_ps(yp + p * kBlock, m);
@@ -138,7 +144,7 @@ absl::Status BlockedPoolKernel(KernelContext& ctx) {
                         const int64_t ix = ox * sw - pw + kx * dw;
                         if (ix < 0 || ix >= iw) continue;
                         const __m256 v = _mm256_loadu_ps(src + (iy * iw + ix) * kBlock);
-                        acc = max ? _mm256_max_ps(v, acc) : _mm256_add_ps(acc, v);
+                        acc = max ? MaxNan8(acc, v) : _mm256_add_ps(acc, v);
                         ++valid;
                       }
                     }

@@ -85,6 +85,12 @@ absl::Status ConvTransposeKernel(KernelContext& ctx);
 absl::Status ConvIm2colKernel(KernelContext& ctx);
 absl::Status ConvTransposeCol2imKernel(KernelContext& ctx);
 
+// nn/pool.cc
+absl::Status MaxPoolKernel(KernelContext& ctx);
+absl::Status AveragePoolKernel(KernelContext& ctx);
+absl::Status GlobalAveragePoolKernel(KernelContext& ctx);
+absl::Status GlobalMaxPoolKernel(KernelContext& ctx);
+
 // nn/normalization.cc
 absl::Status LayerNormalizationKernel(KernelContext& ctx);
 absl::Status InstanceNormalizationKernel(KernelContext& ctx);
@@ -121,6 +127,14 @@ absl::Status PadKernel(KernelContext& ctx);
 absl::Status DepthToSpaceKernel(KernelContext& ctx);
 absl::Status SpaceToDepthKernel(KernelContext& ctx);
 absl::Status TransposeKernel(KernelContext& ctx);
+
+// tensor/resize.cc
+absl::Status ResizeKernel(KernelContext& ctx);
+absl::Status UpsampleKernel(KernelContext& ctx);
+
+// tensor/cast.cc
+absl::Status CastKernel(KernelContext& ctx);
+absl::Status CastLikeKernel(KernelContext& ctx);
 
 }  // namespace cpu
 }  // namespace rt
