@@ -187,7 +187,8 @@ absl::Status Session::Init(const std::string& base_dir) {
 absl::Status Session::BuildFusedPlan() {
   fusion_ = FusedGraph();
   fused_ = GraphPlan();
-  FusedGraph fg = FuseForCpu(model_.graph(), plans_.main->order, initializers_, Opset(""));
+  FusedGraph fg =
+      FuseForCpu(model_.graph(), plans_.main->order, initializers_, Opset(""), options_.rewrites);
   if (!fg.changed()) return absl::OkStatus();
   fusion_ = std::move(fg);
   fused_.graph = &model_.graph();

@@ -62,9 +62,11 @@ struct SessionOptions {
   // Shape inference failures stop loading. ONNX 1.12's inference has op-specific bugs (STFT
   // ignores `onesided`); execution never uses the inferred shapes, so a caller may relax this.
   bool strict_shape_inference = true;
-  // cpu backend only: run fused kernels for the chains of runtime/fusion.h when a run has no
-  // capture callback and no overrides. Ignored on other backends.
+  // cpu backend only: run the graph rewritten by runtime/fusion.h when a run has no capture
+  // callback and no overrides. Ignored on other backends.
   bool fuse = true;
+  // Which rewrites (all by default; tests switch them one at a time).
+  RewriteOptions rewrites;
 };
 
 using CaptureFn = std::function<void(const onnx::NodeProto& node, const std::string& output_name,
