@@ -19,8 +19,9 @@ ops produce it); dit_block at opset 16 (LayerNorm without affine decomposed, see
 notes in the project's environment facts); the rest at 17 (LayerNormalization nodes).
 
 Each model is written as OUT/<name>.onnx with its inputs as raw little-endian float32
-(OUT/<name>.<input>.f32) listed with their shapes in OUT/<name>.inputs.txt ("name dims..."), and
-as OUT/<name>.inputs.npz, so the C++ runner, ONNX Runtime and the tests feed the same data.
+(OUT/<name>.<input>.f32) listed with their shapes in OUT/<name>.inputs.txt ("name dims..."), as
+OUT/<name>.inputs.npz and as OUT/<name>.inputs.pb (a GraphProto holding them as initializers), so
+the C++ runner, ONNX Runtime and the tests feed the same data.
 
 Usage: /usr/bin/python3 suite_models.py OUT_DIR [--size full|small] [--models a,b]
 """
@@ -32,6 +33,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 import torchvision
+from onnx import helper, numpy_helper
 
 # ---------------------------------------------------------------------------------------------
 # mbv3_det: MobileNetV3 backbone + DB-style FPN head.
@@ -326,6 +328,11 @@ def export(name, size, out_dir):
             t.numpy().astype("<f4").tofile("%s.%s.f32" % (base, n))
             f.write(" ".join([n] + [str(d) for d in t.shape]) + "\n")
     np.savez(base + ".inputs.npz", **{n: t.numpy().astype(np.float32) for n, t in zip(names, inputs)})
+    g = helper.make_graph([], "inputs", [], [],
+                          [numpy_helper.from_array(t.numpy().astype(np.float32), n)
+                           for n, t in zip(names, inputs)])
+    with open(base + ".inputs.pb", "wb") as f:
+        f.write(g.SerializeToString())
 
 
 def main():
