@@ -1,5 +1,7 @@
 #include "runtime/executor.h"
 
+#include <chrono>
+
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
@@ -32,21 +34,28 @@ Executor::Executor(const ExecConfig& config) : config_(config) {
   }
 }
 
-const Value* Executor::Lookup(const Frame& frame, const std::string& name) const {
+const Value* Executor::Lookup(const Frame& frame, const std::string& name,
+                              bool* is_initializer) const {
+  if (is_initializer != nullptr) *is_initializer = false;
   for (const Frame* f = &frame; f != nullptr; f = f->parent) {
     const Value* found = nullptr;
+    bool init_found = false;
     auto it = f->env.find(name);
     if (it != f->env.end()) {
       found = &it->second;
     } else if (f->initializers != nullptr) {
       auto init = f->initializers->find(name);
-      if (init != f->initializers->end()) found = &init->second;
+      if (init != f->initializers->end()) {
+        found = &init->second;
+        init_found = true;
+      }
     }
     if (found == nullptr) continue;
     if (!override_values_.empty()) {
       auto o = override_values_.find(f->path + name);
       if (o != override_values_.end()) return &o->second;
     }
+    if (is_initializer != nullptr) *is_initializer = init_found;
     return found;
   }
   return nullptr;
@@ -72,13 +81,17 @@ absl::Status Executor::RunPlan(const GraphPlan& plan, Frame* frame) {
   for (size_t step = 0; step < plan.nodes.size(); ++step) {
     const onnx::NodeProto& node = *plan.nodes[step];
     std::vector<const Value*> ins;
+    std::vector<bool> constant(node.input_size(), false);
     ins.reserve(node.input_size());
-    for (const std::string& in : node.input()) {
+    for (int i = 0; i < node.input_size(); ++i) {
+      const std::string& in = node.input(i);
       if (in.empty()) {
         ins.push_back(nullptr);
         continue;
       }
-      const Value* v = Lookup(*frame, in);
+      bool is_init = false;
+      const Value* v = Lookup(*frame, in, &is_init);
+      constant[i] = is_init;
       if (v == nullptr) {
         return absl::InternalError(
             absl::StrCat(NodeLabel(node), ": input \"", in, "\" is not available"));
@@ -89,10 +102,18 @@ absl::Status Executor::RunPlan(const GraphPlan& plan, Frame* frame) {
     current_node_ = &node;
     KernelContext ctx(node, OpsetFor(*config_.opsets, node.domain()), std::move(ins),
                       config_.num_threads, this);
+    if (step < plan.states.size()) ctx.set_state_slot(plan.states[step].get());
+    ctx.set_constant_inputs(std::move(constant));
+    const auto t0 = std::chrono::steady_clock::now();
     absl::Status st = plan.kernels[step]->fn(ctx);
+    const auto t1 = std::chrono::steady_clock::now();
     current_frame_ = frame;
     current_node_ = &node;
     if (!st.ok()) return Labelled(st, node, frame->path);
+    if (config_.kernel_log != nullptr) {
+      Log(plan, step, ctx, frame->path);
+      config_.kernel_log->back().ms = std::chrono::duration<double, std::milli>(t1 - t0).count();
+    }
     for (int k = 0; k < node.output_size(); ++k) {
       const std::string& out = node.output(k);
       if (out.empty()) continue;
@@ -119,19 +140,43 @@ absl::Status Executor::RunPlan(const GraphPlan& plan, Frame* frame) {
   return absl::OkStatus();
 }
 
+void Executor::Log(const GraphPlan& plan, size_t step, KernelContext& ctx,
+                   const std::string& path) const {
+  const onnx::NodeProto& node = *plan.nodes[step];
+  KernelRecord r;
+  r.node = path + node.name();
+  r.domain = node.domain();
+  r.op_type = node.op_type();
+  r.reference = ctx.ran_reference() ||
+                (step < plan.reference_kernel.size() && plan.reference_kernel[step]);
+  for (int i = 0; i < ctx.num_inputs() && !r.float32; ++i) {
+    const Tensor* t = ctx.OptionalInput(i);
+    r.float32 = t != nullptr && t->dtype() == DType::kF32;
+  }
+  if (!ctx.outputs().empty()) r.shape = ShapeToString(ctx.outputs()[0].shape());
+  for (const Tensor& t : ctx.outputs()) {
+    // A default Tensor (an output slot left empty, a sequence output) is rank 0 with no element.
+    const bool present = t.rank() > 0 || t.num_elements() == 1;
+    r.float32 = r.float32 || (present && t.dtype() == DType::kF32);
+  }
+  config_.kernel_log->push_back(std::move(r));
+}
+
 absl::StatusOr<std::map<std::string, Value>> Executor::RunMain(
     const GraphPlan& plan, std::map<std::string, Value> inputs) {
   Frame frame;
   frame.env = std::move(inputs);
-  frame.initializers = config_.initializers;
+  // A rewritten plan carries its own initializers (the session's plus the rewrite's new ones).
+  const std::map<std::string, Value>* inits =
+      plan.initializers.empty() ? config_.initializers : &plan.initializers;
+  frame.initializers = inits;
   RETURN_IF_ERROR(RunPlan(plan, &frame));
   std::map<std::string, Value> result;
   for (const onnx::ValueInfoProto& o : plan.graph->output()) {
     auto it = frame.env.find(o.name());
     if (it != frame.env.end()) {
       result[o.name()] = it->second;
-    } else if (auto init = config_.initializers->find(o.name());
-               init != config_.initializers->end()) {
+    } else if (auto init = inits->find(o.name()); init != inits->end()) {
       result[o.name()] = init->second;
     } else {
       return absl::InternalError(absl::StrCat("graph output \"", o.name(), "\" was not computed"));

@@ -40,6 +40,8 @@ struct ExecConfig {
       nullptr;
   const RE2* capture_pattern = nullptr;  // null = every output
   const std::map<std::string, Tensor>* overrides = nullptr;
+  // When set, one record per node run (subgraph nodes under their path).
+  std::vector<KernelRecord>* kernel_log = nullptr;
 };
 
 class Executor : public SubgraphRunner {
@@ -64,9 +66,11 @@ class Executor : public SubgraphRunner {
 
   // The value `name` as its consumers see it: this frame's, else an enclosing one's; an override
   // registered under the defining frame's path + name wins. Null when nothing defines it.
-  const Value* Lookup(const Frame& frame, const std::string& name) const;
+  const Value* Lookup(const Frame& frame, const std::string& name,
+                      bool* is_initializer = nullptr) const;
   absl::Status RunPlan(const GraphPlan& plan, Frame* frame);
   void Capture(const onnx::NodeProto& node, const std::string& name, const Value& v) const;
+  void Log(const GraphPlan& plan, size_t step, KernelContext& ctx, const std::string& path) const;
 
   ExecConfig config_;
   std::map<std::string, Value> override_values_;

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
+#include "runtime/reference/kernel_table.h"
 #include "runtime/tensor_proto.h"
 
 namespace tp {
@@ -148,8 +149,7 @@ class Planner {
         return absl::InternalError(
             absl::StrCat(source_, ": ", NodeLabel(node), " has no kernel after the table check"));
       }
-      plan->nodes.push_back(&node);
-      plan->kernels.push_back(k);
+      AddPlannedNode(node, k, OpsetFor(opsets_, domain), plan.get());
       plan->implicit_inputs.push_back(implicit_of[i]);
     }
     return plan;
@@ -164,6 +164,21 @@ class Planner {
 };
 
 }  // namespace
+
+bool IsReferenceKernel(const KernelDef& k, const std::string& domain, const std::string& op_type,
+                       int opset) {
+  const KernelDef* r = ReferenceKernelTable().Find(domain, op_type, opset);
+  return r != nullptr && r->fn == k.fn;
+}
+
+void AddPlannedNode(const onnx::NodeProto& node, const KernelDef* kernel, int opset,
+                    GraphPlan* plan) {
+  const std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
+  plan->nodes.push_back(&node);
+  plan->kernels.push_back(kernel);
+  plan->reference_kernel.push_back(IsReferenceKernel(*kernel, domain, node.op_type(), opset));
+  plan->states.push_back(std::make_unique<NodeStateSlot>());
+}
 
 int OpsetFor(const std::map<std::string, int>& opsets, const std::string& domain) {
   auto it = opsets.find(domain == "ai.onnx" ? "" : domain);

@@ -39,6 +39,10 @@ struct GraphPlan {
   std::vector<int> order;
   std::vector<const onnx::NodeProto*> nodes;
   std::vector<const KernelDef*> kernels;
+  // Per node of `nodes`: whether its kernel is the reference backend's function for that op.
+  std::vector<bool> reference_kernel;
+  // Per node of `nodes`: the slot its kernel may keep state in between runs.
+  std::vector<std::unique_ptr<NodeStateSlot>> states;
   // Input slots consuming each value (outer references of a node's subgraphs count once per
   // node; the graph's outputs count once more, so they survive until collected).
   std::map<std::string, int> use_counts;
@@ -67,6 +71,14 @@ absl::StatusOr<ModelPlan> PlanModel(const onnx::ModelProto& model, const KernelT
                                     const std::map<std::string, int>& opsets,
                                     const std::map<std::string, Tensor>& initializers,
                                     const std::string& source, const std::string& base_dir);
+
+// Whether `k` is the reference backend's kernel for (domain, op, opset).
+bool IsReferenceKernel(const KernelDef& k, const std::string& domain, const std::string& op_type,
+                       int opset);
+
+// Appends a node with its kernel to `plan` (nodes, kernels, reference_kernel, states).
+void AddPlannedNode(const onnx::NodeProto& node, const KernelDef* kernel, int opset,
+                    GraphPlan* plan);
 
 // The model's opset for a node's domain ("" and "ai.onnx" are the default domain); 0 if absent.
 int OpsetFor(const std::map<std::string, int>& opsets, const std::string& domain);

@@ -22,6 +22,8 @@
 #ifndef TENSORPORT_RUNTIME_KERNEL_H_
 #define TENSORPORT_RUNTIME_KERNEL_H_
 
+#include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -48,6 +50,44 @@ class SubgraphRunner {
   virtual absl::StatusOr<std::vector<Value>> Run(const onnx::GraphProto& graph,
                                                  std::vector<Value> inputs,
                                                  const std::string& scope) = 0;
+};
+
+// What a kernel keeps between runs of one node in one session: weights re-laid-out for a library,
+// a compiled library primitive. Kernels derive from it; the session owns one slot per planned
+// node and drops every slot when an initializer is replaced.
+class NodeState {
+ public:
+  virtual ~NodeState() = default;
+};
+
+// One node's state, shared safely between concurrent runs (a kernel loads it, and stores a new
+// one when there is none or the stored one was made for other input shapes).
+class NodeStateSlot {
+ public:
+  std::shared_ptr<NodeState> Load() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return state_;
+  }
+  void Store(std::shared_ptr<NodeState> s) {
+    std::lock_guard<std::mutex> lock(mu_);
+    state_ = std::move(s);
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::shared_ptr<NodeState> state_;
+};
+
+// Which kernel ran one node (RunOptions::kernel_log): the reference backend's (from the table or
+// handed over by a fast kernel) or the backend's own, and whether the node touched float32 data.
+struct KernelRecord {
+  std::string node;     // node name (subgraph nodes: their path)
+  std::string domain;
+  std::string op_type;
+  bool reference = false;
+  bool float32 = false;  // some tensor input or output is float32
+  double ms = 0;         // wall time of the kernel
+  std::string shape;     // first output's shape, "[1, 64, 56, 56]"
 };
 
 class KernelContext {
@@ -92,6 +132,25 @@ class KernelContext {
   // The session's subgraph runner; FailedPrecondition when the kernel runs outside a session.
   absl::StatusOr<SubgraphRunner*> subgraphs() const;
 
+  // This node's state slot in the session, or nullptr (unit tests, nodes run once): kernels must
+  // work without one.
+  NodeStateSlot* state_slot() const { return state_slot_; }
+  void set_state_slot(NodeStateSlot* slot) { state_slot_ = slot; }
+
+  // Whether input i is an initializer of the running graph (not an intermediate, a graph input or
+  // an override): its contents stay the same from run to run, so a kernel may keep data derived
+  // from it in its state slot. False outside a session.
+  bool IsConstantInput(int i) const {
+    return i < static_cast<int>(constant_inputs_.size()) && constant_inputs_[i];
+  }
+  void set_constant_inputs(std::vector<bool> c) { constant_inputs_ = std::move(c); }
+
+  // Set by a backend kernel that handed the node to the reference backend's kernel (the cpu
+  // backend's fallback for dtypes and layouts its fast kernel does not take); the session reports
+  // it in RunOptions::kernel_log.
+  void NoteReferenceKernel() { ran_reference_ = true; }
+  bool ran_reference() const { return ran_reference_; }
+
   // Attributes with defaults.
   const onnx::AttributeProto* Attr(absl::string_view name) const;
   int64_t GetInt(absl::string_view name, int64_t default_value) const;
@@ -123,6 +182,9 @@ class KernelContext {
   std::vector<bool> has_value_output_;
   int num_threads_;
   SubgraphRunner* subgraphs_ = nullptr;
+  NodeStateSlot* state_slot_ = nullptr;
+  std::vector<bool> constant_inputs_;
+  bool ran_reference_ = false;
 };
 
 // A kernel: a plain function, so that tables can be compared entry by entry (which backend's

@@ -1,10 +1,13 @@
 #include "runtime/session.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <exception>
-#include <fstream>
 #include <set>
-#include <sstream>
+
+#include <google/protobuf/io/zero_copy_stream_impl.h>
 
 #include <onnx/checker.h>
 #include <onnx/shape_inference/implementation.h>
@@ -67,12 +70,18 @@ std::vector<UnsupportedNode> FindUnsupportedNodes(const onnx::ModelProto& model,
 
 absl::StatusOr<std::unique_ptr<Session>> Session::Load(const std::string& path,
                                                        const SessionOptions& options) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open the model file"));
-  std::stringstream ss;
-  ss << in.rdbuf();
+  // Parsed straight from the file: no whole-file buffer next to the parsed message, whose
+  // raw_data strings then become the initializers' storage (TakeTensorFromProto).
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return absl::NotFoundError(absl::StrCat(path, ": cannot open the model file"));
   onnx::ModelProto model;
-  if (!model.ParseFromString(ss.str())) {
+  bool parsed;
+  {
+    google::protobuf::io::FileInputStream stream(fd);
+    parsed = model.ParseFromZeroCopyStream(&stream) && stream.GetErrno() == 0;
+  }
+  close(fd);
+  if (!parsed) {
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": not a serialized onnx.ModelProto (protobuf parse failed)"));
   }
@@ -109,9 +118,23 @@ absl::Status Session::Init(const std::string& base_dir) {
           absl::StrCat(source_, ": the ONNX checker rejects the model: ", what));
     }
     try {
-      onnx::ShapeInferenceOptions opts{/*check_type=*/false, /*error_mode=*/0,
-                                       /*enable_data_propagation=*/false};
-      onnx::shape_inference::InferShapes(model_, onnx::OpSchemaRegistry::Instance(), opts);
+      // Data propagation first: shapes computed by Shape / Gather / Concat chains (PyTorch's
+      // GroupNorm and reshapes) stay known, which the cpu rewrites use. A model where it fails
+      // is inferred again without.
+      bool inferred = false;
+      try {
+        onnx::ShapeInferenceOptions with{/*check_type=*/false, /*error_mode=*/0,
+                                         /*enable_data_propagation=*/true};
+        onnx::shape_inference::InferShapes(model_, onnx::OpSchemaRegistry::Instance(), with);
+        inferred = true;
+      } catch (const std::exception&) {
+        model_.mutable_graph()->clear_value_info();
+      }
+      if (!inferred) {
+        onnx::ShapeInferenceOptions opts{/*check_type=*/false, /*error_mode=*/0,
+                                         /*enable_data_propagation=*/false};
+        onnx::shape_inference::InferShapes(model_, onnx::OpSchemaRegistry::Instance(), opts);
+      }
     } catch (const std::exception& e) {
       if (options_.strict_shape_inference) {
         std::string what = e.what();
@@ -138,15 +161,10 @@ absl::Status Session::Init(const std::string& base_dir) {
   }
 
   for (onnx::TensorProto& init : *model_.mutable_graph()->mutable_initializer()) {
-    ASSIGN_OR_RETURN(Tensor t, TensorFromProto(init, source_, base_dir));
+    // The bytes move into the Tensor (no copy); the proto keeps name, type and dims.
+    ASSIGN_OR_RETURN(Tensor t, TakeTensorFromProto(&init, source_, base_dir));
     initializer_values_[init.name()] = Value::FromTensor(t);
     initializers_[init.name()] = std::move(t);
-    // The bytes now live in the Tensor; drop the proto's copy.
-    init.clear_raw_data();
-    init.clear_float_data();
-    init.clear_int32_data();
-    init.clear_int64_data();
-    init.clear_double_data();
   }
   for (const onnx::ValueInfoProto& v : g.input()) {
     if (initializers_.count(v.name()) == 0) input_names_.push_back(v.name());
@@ -160,29 +178,32 @@ absl::Status Session::Init(const std::string& base_dir) {
       if (!out.empty()) producers_[out] = {i, g.node(i).name(), g.node(i).op_type()};
     }
   }
-  if (options_.fuse && table_->backend() == "cpu" && CpuFastKernelsEnabled() &&
-      !plans_.main->has_subgraphs) {
-    RETURN_IF_ERROR(BuildFusedPlan());
-  }
+  rewrite_ = options_.fuse && table_->backend() == "cpu" && CpuFastKernelsEnabled() &&
+             !plans_.main->has_subgraphs;
+  if (rewrite_) RETURN_IF_ERROR(BuildFusedPlan());
   return absl::OkStatus();
 }
 
 absl::Status Session::BuildFusedPlan() {
-  FusedGraph fg = FuseForCpu(model_.graph(), plans_.main->order, initializers_, Opset(""));
-  if (fg.matmul_bias + fg.layer_norm + fg.gelu == 0) return absl::OkStatus();
+  fusion_ = FusedGraph();
+  fused_ = GraphPlan();
+  FusedGraph fg =
+      FuseForCpu(model_.graph(), plans_.main->order, initializers_, Opset(""), options_.rewrites);
+  if (!fg.changed()) return absl::OkStatus();
   fusion_ = std::move(fg);
   fused_.graph = &model_.graph();
+  fused_.initializers = initializer_values_;
+  for (const auto& [name, t] : fusion_.constants) fused_.initializers[name] = Value::FromTensor(t);
   for (const onnx::NodeProto& node : fusion_.nodes) {
     const KernelDef* k =
         node.domain() == kFusedDomain
             ? cpu::FusedKernelTable().Find(node.domain(), node.op_type(), 1)
             : table_->Find(NormalizeDomain(node.domain()), node.op_type(), Opset(node.domain()));
     if (k == nullptr) {
-      return absl::InternalError(absl::StrCat(source_, ": fusion made ", NodeLabel(node),
+      return absl::InternalError(absl::StrCat(source_, ": a rewrite made ", NodeLabel(node),
                                               ", which has no kernel on backend \"cpu\""));
     }
-    fused_.nodes.push_back(&node);
-    fused_.kernels.push_back(k);
+    AddPlannedNode(node, k, node.domain() == kFusedDomain ? 1 : Opset(node.domain()), &fused_);
     for (const std::string& in : node.input()) {
       if (!in.empty()) ++fused_.use_counts[in];
     }
@@ -212,6 +233,14 @@ absl::Status Session::ReplaceInitializer(const std::string& name, const Tensor& 
   }
   initializer_values_[name] = Value::FromTensor(t);
   it->second = std::move(t);
+  // Kernels may keep data derived from initializers (re-laid-out weights), and the rewrites baked
+  // some into new constants (folded weights): both start over.
+  auto clear = [](GraphPlan& plan) {
+    for (auto& slot : plan.states) slot = std::make_unique<NodeStateSlot>();
+  };
+  clear(*plans_.main);
+  for (auto& [graph, plan] : plans_.subgraphs) clear(*plan);
+  if (rewrite_) RETURN_IF_ERROR(BuildFusedPlan());
   return absl::OkStatus();
 }
 
@@ -338,6 +367,7 @@ absl::StatusOr<std::map<std::string, Value>> Session::RunValues(
   config.capture = options.capture ? &options.capture : nullptr;
   config.capture_pattern = pattern.get();
   config.overrides = &options.overrides;
+  config.kernel_log = options.kernel_log;
   // Fused kernels only where no one looks at or replaces an intermediate value.
   const bool fused = !fused_.nodes.empty() && !options.capture && options.overrides.empty();
   Executor executor(config);

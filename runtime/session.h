@@ -62,9 +62,11 @@ struct SessionOptions {
   // Shape inference failures stop loading. ONNX 1.12's inference has op-specific bugs (STFT
   // ignores `onesided`); execution never uses the inferred shapes, so a caller may relax this.
   bool strict_shape_inference = true;
-  // cpu backend only: run fused kernels for the chains of runtime/fusion.h when a run has no
-  // capture callback and no overrides. Ignored on other backends.
+  // cpu backend only: run the graph rewritten by runtime/fusion.h when a run has no capture
+  // callback and no overrides. Ignored on other backends.
   bool fuse = true;
+  // Which rewrites (all by default; tests switch them one at a time).
+  RewriteOptions rewrites;
 };
 
 using CaptureFn = std::function<void(const onnx::NodeProto& node, const std::string& output_name,
@@ -80,6 +82,9 @@ struct RunOptions {
   // initializers and intermediates alike; subgraph values by path). Returned graph outputs and
   // captures stay computed.
   std::map<std::string, Tensor> overrides;
+  // When set, receives one record per node run: which kernel ran it (the cpu backend's own or the
+  // reference backend's) and whether it touched float32 data.
+  std::vector<KernelRecord>* kernel_log = nullptr;
 };
 
 // The node that produces a value.
@@ -159,6 +164,7 @@ class Session {
   std::map<std::string, Value> initializer_values_;  // the same, as the executor reads them
   std::map<std::string, ValueProducer> producers_;
   ModelPlan plans_;       // the graph as written, and every subgraph
+  bool rewrite_ = false;  // whether runs without capture use a rewritten graph
   FusedGraph fusion_;
   GraphPlan fused_;       // over fusion_.nodes; empty when not fused
 };

@@ -1,6 +1,8 @@
 #include "runtime/tensor_proto.h"
 
+#include <algorithm>
 #include <cstring>
+#include <memory>
 #include <fstream>
 #include <sstream>
 
@@ -58,6 +60,38 @@ absl::StatusOr<std::string> ReadExternal(const onnx::TensorProto& p, absl::strin
 }
 
 }  // namespace
+
+absl::StatusOr<Tensor> TakeTensorFromProto(onnx::TensorProto* p, absl::string_view source,
+                                           const std::string& base_dir) {
+  if (p->data_location() != onnx::TensorProto::EXTERNAL && p->has_raw_data()) {
+    absl::StatusOr<DType> dtype = DTypeFromOnnx(p->data_type());
+    absl::StatusOr<int64_t> n = NumElements(Shape(p->dims().begin(), p->dims().end()));
+    if (dtype.ok() && n.ok()) {
+      absl::StatusOr<int64_t> need = StorageBytes(*dtype, *n);
+      auto bytes = std::make_shared<std::string>();
+      bytes->swap(*p->mutable_raw_data());
+      const uint8_t* data = reinterpret_cast<const uint8_t*>(bytes->data());
+      const size_t align = std::min<size_t>(ElementSize(*dtype) > 0 ? ElementSize(*dtype) : 1, 8);
+      if (need.ok() && static_cast<int64_t>(bytes->size()) == *need &&
+          reinterpret_cast<uintptr_t>(data) % align == 0) {
+        Shape shape(p->dims().begin(), p->dims().end());
+        p->clear_raw_data();
+        return Tensor::View(*dtype, std::move(shape), bytes, data);
+      }
+      bytes->swap(*p->mutable_raw_data());  // the checks below report what is wrong
+    }
+  }
+  absl::StatusOr<Tensor> t = TensorFromProto(*p, source, base_dir);
+  // Release the memory, not just the contents.
+  std::string().swap(*p->mutable_raw_data());
+  p->clear_raw_data();
+  google::protobuf::RepeatedField<float>().Swap(p->mutable_float_data());
+  google::protobuf::RepeatedField<int32_t>().Swap(p->mutable_int32_data());
+  google::protobuf::RepeatedField<int64_t>().Swap(p->mutable_int64_data());
+  google::protobuf::RepeatedField<double>().Swap(p->mutable_double_data());
+  google::protobuf::RepeatedField<uint64_t>().Swap(p->mutable_uint64_data());
+  return t;
+}
 
 absl::StatusOr<Tensor> TensorFromProto(const onnx::TensorProto& p, absl::string_view source,
                                        const std::string& base_dir) {

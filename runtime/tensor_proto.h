@@ -30,6 +30,12 @@ namespace rt {
 absl::StatusOr<Tensor> TensorFromProto(const onnx::TensorProto& proto, absl::string_view source,
                                        const std::string& base_dir = "");
 
+// The same, for a proto the caller gives up: a raw_data payload becomes the tensor's storage
+// without a copy (the proto's raw_data is left empty); other encodings are converted as above and
+// their fields cleared with their memory released.
+absl::StatusOr<Tensor> TakeTensorFromProto(onnx::TensorProto* proto, absl::string_view source,
+                                           const std::string& base_dir = "");
+
 // Reads a serialized TensorProto file; also returns its name via `name` when non-null.
 absl::StatusOr<Tensor> ReadTensorProtoFile(const std::string& path, std::string* name = nullptr);
 

@@ -17,6 +17,9 @@ PACKAGES=(
   libgmock-dev
   libbenchmark-dev
   libeigen3-dev
+  libdnnl-dev
+  libxnnpack-dev
+  libpthreadpool-dev
   time
   clang-14
   libclang-rt-14-dev

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <cstdio>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <sstream>
 #include <string>
@@ -30,7 +31,11 @@ ABSL_FLAG(std::string, models, "vocoder,dit_block", "comma-separated model names
 ABSL_FLAG(std::string, threads, "1,2", "comma-separated thread counts");
 ABSL_FLAG(int, runs, 5, "timed runs per configuration (after one warm-up run)");
 ABSL_FLAG(std::string, backend, "cpu", "runtime backend");
-ABSL_FLAG(bool, profile, false, "also print the time spent per op type (from the capture hook)");
+ABSL_FLAG(bool, serve, false,
+          "read \"MODEL THREADS RUNS\" lines from stdin and answer each with one result line "
+          "(sessions are kept), so a driver can alternate with another runtime run by run");
+ABSL_FLAG(bool, profile, false,
+          "also print the time per (op, output shape) of one run, slowest first");
 
 namespace tp {
 namespace {
@@ -71,48 +76,70 @@ absl::StatusOr<std::map<std::string, Tensor>> ReadInputs(const std::string& base
   return inputs;
 }
 
-absl::Status Bench(const std::string& name, int threads) {
+// Sessions by (model, threads), kept for --serve.
+std::map<std::pair<std::string, int>, std::unique_ptr<rt::Session>>& Sessions() {
+  static auto* m = new std::map<std::pair<std::string, int>, std::unique_ptr<rt::Session>>();
+  return *m;
+}
+std::map<std::string, std::map<std::string, Tensor>>& Inputs() {
+  static auto* m = new std::map<std::string, std::map<std::string, Tensor>>();
+  return *m;
+}
+
+absl::Status Bench(const std::string& name, int threads, int runs) {
   const std::string base = absl::StrCat(absl::GetFlag(FLAGS_models_dir), "/", name);
-  rt::SessionOptions options;
-  options.backend = absl::GetFlag(FLAGS_backend);
-  options.num_threads = threads;
-  ASSIGN_OR_RETURN(std::unique_ptr<rt::Session> session,
-                   rt::Session::Load(base + ".onnx", options));
-  ASSIGN_OR_RETURN(auto inputs, ReadInputs(base));
+  std::unique_ptr<rt::Session>& session = Sessions()[{name, threads}];
+  const bool fresh = session == nullptr;
+  if (fresh) {
+    rt::SessionOptions options;
+    options.backend = absl::GetFlag(FLAGS_backend);
+    options.num_threads = threads;
+    ASSIGN_OR_RETURN(session, rt::Session::Load(base + ".onnx", options));
+  }
+  if (!Inputs().count(name)) {
+    ASSIGN_OR_RETURN(Inputs()[name], ReadInputs(base));
+  }
+  const std::map<std::string, Tensor>& inputs = Inputs()[name];
   std::vector<double> ms;
   double mean_abs = 0;
-  for (int r = 0; r <= absl::GetFlag(FLAGS_runs); ++r) {
+  // A fresh session's first run (kernels compiled, weights re-laid-out) is not timed.
+  for (int r = fresh ? 0 : 1; r <= runs; ++r) {
     const auto t0 = std::chrono::steady_clock::now();
     ASSIGN_OR_RETURN(auto outputs, session->Run(inputs));
     const auto t1 = std::chrono::steady_clock::now();
-    if (r == 0) {  // warm-up run: also the output summary
+    if (r == 0 || (r == 1 && !fresh)) {
       ASSIGN_OR_RETURN(std::vector<double> v, ToDoubleVector(outputs.begin()->second));
       for (double x : v) mean_abs += std::fabs(x);
       mean_abs /= std::max<size_t>(v.size(), 1);
-      continue;
     }
+    if (r == 0) continue;
     ms.push_back(std::chrono::duration<double, std::milli>(t1 - t0).count());
   }
   if (absl::GetFlag(FLAGS_profile)) {
-    // Time between consecutive capture callbacks, charged to the node whose outputs arrive.
-    std::map<std::string, double> per_op;
-    auto last = std::chrono::steady_clock::now();
-    const onnx::NodeProto* last_node = nullptr;
+    // The kernel log of one more run (the graph the run executes, rewrites included).
+    std::vector<rt::KernelRecord> log;
     rt::RunOptions run;
-    run.capture = [&](const onnx::NodeProto& node, const std::string&, const Tensor& value) {
-      if (&node == last_node) return;  // later outputs of the same node
-      const auto now = std::chrono::steady_clock::now();
-      const std::string key = absl::StrCat(node.op_type(), " ", ShapeToString(value.shape()));
-      per_op[key] += std::chrono::duration<double, std::milli>(now - last).count();
-      last = now;
-      last_node = &node;
-    };
+    run.kernel_log = &log;
     ASSIGN_OR_RETURN(auto outputs, session->Run(inputs, run));
-    for (const auto& [op, t] : per_op) std::printf("  %-36s %8.2f ms\n", op.c_str(), t);
+    std::map<std::string, std::pair<double, int>> per_op;
+    for (const rt::KernelRecord& r : log) {
+      const std::string key = absl::StrCat(r.domain.empty() ? "" : "fused.", r.op_type, " ",
+                                           r.shape, r.reference ? " (reference)" : "");
+      per_op[key].first += r.ms;
+      per_op[key].second += 1;
+    }
+    std::vector<std::pair<double, std::string>> sorted;
+    for (const auto& [op, v] : per_op) {
+      sorted.push_back({v.first, absl::StrCat(op, " x", v.second)});
+    }
+    std::sort(sorted.rbegin(), sorted.rend());
+    for (const auto& [t, op] : sorted) std::printf("  %8.2f ms  %s\n", t, op.c_str());
   }
+  std::printf("tensorport %s threads=%d runs_ms=", name.c_str(), threads);
+  for (size_t i = 0; i < ms.size(); ++i) std::printf("%s%.2f", i ? "," : "", ms[i]);
   std::sort(ms.begin(), ms.end());
-  std::printf("tensorport %s threads=%d median_ms=%.2f mean_abs_out=%.6g min_ms=%.2f\n",
-              name.c_str(), threads, ms[ms.size() / 2], mean_abs, ms.front());
+  std::printf(" median_ms=%.2f mean_abs_out=%.6g min_ms=%.2f\n", ms[ms.size() / 2], mean_abs,
+              ms.front());
   std::fflush(stdout);
   return absl::OkStatus();
 }
@@ -126,6 +153,23 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "--runs must be >= 1\n");
     return 2;
   }
+  if (absl::GetFlag(FLAGS_serve)) {
+    std::string line;
+    while (std::getline(std::cin, line)) {
+      std::vector<std::string> parts = absl::StrSplit(line, ' ', absl::SkipEmpty());
+      int threads = 0, runs = 0;
+      if (parts.size() != 3 || !absl::SimpleAtoi(parts[1], &threads) ||
+          !absl::SimpleAtoi(parts[2], &runs) || threads < 1 || runs < 1) {
+        std::printf("error: expected \"MODEL THREADS RUNS\", got \"%s\"\n", line.c_str());
+        std::fflush(stdout);
+        continue;
+      }
+      absl::Status s = tp::Bench(parts[0], threads, runs);
+      if (!s.ok()) std::printf("error: %s\n", s.ToString().c_str());
+      std::fflush(stdout);
+    }
+    return 0;
+  }
   const std::vector<std::string> models = absl::StrSplit(absl::GetFlag(FLAGS_models), ',');
   const std::vector<std::string> thread_list =
       absl::StrSplit(absl::GetFlag(FLAGS_threads), ',');
@@ -136,7 +180,7 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "--threads: \"%s\" is not a positive integer\n", t.c_str());
         return 2;
       }
-      absl::Status s = tp::Bench(model, threads);
+      absl::Status s = tp::Bench(model, threads, absl::GetFlag(FLAGS_runs));
       if (!s.ok()) {
         std::fprintf(stderr, "%s\n", s.ToString().c_str());
         return 2;

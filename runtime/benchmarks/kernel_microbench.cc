@@ -104,6 +104,27 @@ void ReduceMeanLast(int threads, int reps, Shape shape) {
   Time("ReduceMean(-1) " + ShapeToString(shape), n, {&x}, threads, reps);
 }
 
+// A bidirectional LSTM layer over `steps` frames, batch 1 (the suite's recurrent model).
+void Lstm(int threads, int reps, int64_t steps, int64_t input, int64_t hidden) {
+  onnx::NodeProto n;
+  n.set_op_type("LSTM");
+  for (const char* in : {"x", "w", "r", "b"}) n.add_input(in);
+  n.add_output("y");
+  auto* a = n.add_attribute();
+  a->set_name("hidden_size");
+  a->set_type(onnx::AttributeProto::INT);
+  a->set_i(hidden);
+  auto* d = n.add_attribute();
+  d->set_name("direction");
+  d->set_type(onnx::AttributeProto::STRING);
+  d->set_s("bidirectional");
+  Tensor x = Random({steps, 1, input}), w = Random({2, 4 * hidden, input}),
+         r = Random({2, 4 * hidden, hidden}), b = Random({2, 8 * hidden});
+  Time("LSTM bidirectional " + std::to_string(steps) + "x" + std::to_string(input) + " h" +
+           std::to_string(hidden),
+       n, {&x, &w, &r, &b}, threads, reps);
+}
+
 }  // namespace
 }  // namespace tp
 
@@ -133,5 +154,7 @@ int main(int argc, char** argv) {
   tp::Unary(threads, reps, "Sub", {1, 500, 512}, 2);
   tp::Unary(threads, reps, "Erf", {1, 500, 512});
   tp::ReduceMeanLast(threads, reps, {1, 500, 512});
+  tp::Lstm(threads, reps, 400, 256, 256);
+  tp::Lstm(threads, reps, 400, 512, 256);
   return 0;
 }

@@ -25,6 +25,7 @@ absl::Status ReferenceFallback(KernelContext& ctx) {
     return ctx.Error(absl::StatusCode::kUnimplemented,
                      absl::StrCat("no reference kernel at opset ", ctx.opset()));
   }
+  ctx.NoteReferenceKernel();
   return def->fn(ctx);
 }
 

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "runtime/cpu/gemm.h"
+#include "runtime/cpu/kernels.h"
 #include "runtime/cpu/thread_pool.h"
 #include "runtime/cpu/vector_math.h"
 #include "runtime/fusion.h"
@@ -176,6 +177,15 @@ const KernelTable& FusedKernelTable() {
                        {kFusedDomain, "MatMulBias", 0, 1 << 30, MatMulBias},
                        {kFusedDomain, "LayerNormLastAxis", 0, 1 << 30, LayerNormLastAxis},
                        {kFusedDomain, "GeluErf", 0, 1 << 30, GeluErf},
+                       {kFusedDomain, "HardSwish", 0, 1 << 30, HardSwishKernel},
+                       {kFusedDomain, "FusedConv", 0, 1 << 30, FusedConvKernel},
+                       {kFusedDomain, "FusedConvTranspose", 0, 1 << 30, FusedConvTransposeKernel},
+                       {kFusedDomain, "ToPlain", 0, 1 << 30, ToPlainKernel},
+                       {kFusedDomain, "BlockedGlobalPool", 0, 1 << 30, BlockedGlobalPoolKernel},
+                       {kFusedDomain, "BlockedPool", 0, 1 << 30, BlockedPoolKernel},
+                       {kFusedDomain, "BlockedResize", 0, 1 << 30, BlockedResizeKernel},
+                       {kFusedDomain, "BlockedChannelAffine", 0, 1 << 30,
+                        BlockedChannelAffineKernel},
                    });
   return *table;
 }

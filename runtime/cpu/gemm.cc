@@ -2,7 +2,12 @@
 
 #include <algorithm>
 
+#include <immintrin.h>
+#include <omp.h>
+
 #include <eigen3/Eigen/Dense>
+
+#include "oneapi/dnnl/dnnl.h"
 
 #include "runtime/cpu/thread_pool.h"
 
@@ -69,6 +74,13 @@ void Sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
            const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
            int64_t ldc, int num_threads) {
   if (m <= 0 || n <= 0) return;
+  if (k > 0) {
+    omp_set_num_threads(std::max(num_threads, 1));
+    if (dnnl_sgemm(trans_a ? 'T' : 'N', trans_b ? 'T' : 'N', m, n, k, alpha, a, lda, b, ldb, beta,
+                   c, ldc) == dnnl_success) {
+      return;
+    }
+  }
   // Below ~1 MFLOP the thread hand-off costs more than it saves.
   const double flops = 2.0 * m * n * std::max<int64_t>(k, 1);
   if (num_threads <= 1 || flops < 1e6) {
@@ -89,6 +101,52 @@ void Sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
     ParallelFor(num_threads, m, [&](int64_t r0, int64_t r1) {
       Block(trans_a, trans_b, r0, r1, 0, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
     });
+  }
+}
+
+void Sgemv(int64_t rows, int64_t cols, const float* a, int64_t lda, const float* x, float* y) {
+  int64_t r = 0;
+  const int64_t c8 = cols / 8 * 8;
+  auto hsum = [](__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_shuffle_ps(s, s, 1));
+    return _mm_cvtss_f32(s);
+  };
+  for (; r + 4 <= rows; r += 4) {
+    const float* a0 = a + r * lda;
+    const float* a1 = a0 + lda;
+    const float* a2 = a1 + lda;
+    const float* a3 = a2 + lda;
+    __m256 s0 = _mm256_setzero_ps(), s1 = s0, s2 = s0, s3 = s0;
+    for (int64_t k = 0; k < c8; k += 8) {
+      const __m256 xv = _mm256_loadu_ps(x + k);
+      s0 = _mm256_fmadd_ps(_mm256_loadu_ps(a0 + k), xv, s0);
+      s1 = _mm256_fmadd_ps(_mm256_loadu_ps(a1 + k), xv, s1);
+      s2 = _mm256_fmadd_ps(_mm256_loadu_ps(a2 + k), xv, s2);
+      s3 = _mm256_fmadd_ps(_mm256_loadu_ps(a3 + k), xv, s3);
+    }
+    float t0 = hsum(s0), t1 = hsum(s1), t2 = hsum(s2), t3 = hsum(s3);
+    for (int64_t k = c8; k < cols; ++k) {
+      t0 += a0[k] * x[k];
+      t1 += a1[k] * x[k];
+      t2 += a2[k] * x[k];
+      t3 += a3[k] * x[k];
+    }
+    y[r] = t0;
+    y[r + 1] = t1;
+    y[r + 2] = t2;
+    y[r + 3] = t3;
+  }
+  for (; r < rows; ++r) {
+    const float* ar = a + r * lda;
+    __m256 s0 = _mm256_setzero_ps();
+    for (int64_t k = 0; k < c8; k += 8) {
+      s0 = _mm256_fmadd_ps(_mm256_loadu_ps(ar + k), _mm256_loadu_ps(x + k), s0);
+    }
+    float t = hsum(s0);
+    for (int64_t k = c8; k < cols; ++k) t += ar[k] * x[k];
+    y[r] = t;
   }
 }
 

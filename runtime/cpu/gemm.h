@@ -20,6 +20,11 @@ void Sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float al
            const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
            int64_t ldc, int num_threads);
 
+// y[r] = sum_k a[r * lda + k] * x[k] for r < rows: a matrix-vector product with the matrix
+// row-major, four rows at a time (the recurrent step of a batch-1 RNN: a GEMM call would re-pack
+// the matrix on every step).
+void Sgemv(int64_t rows, int64_t cols, const float* a, int64_t lda, const float* x, float* y);
+
 }  // namespace cpu
 }  // namespace rt
 }  // namespace tp

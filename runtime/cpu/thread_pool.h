@@ -1,9 +1,11 @@
-// A small persistent thread pool for the cpu backend's kernels: ParallelFor splits [0, n) into
-// contiguous ranges, one per thread, and runs them on the pool's workers plus the calling thread.
+// Parallel loops for the cpu backend's kernels: ParallelFor splits [0, n) into contiguous ranges,
+// one per thread, and runs them on the calling thread and OpenMP's worker threads.
 //
-// The workers are started once (lazily, up to the largest thread count asked for) and reused, so
-// a kernel can split even a few milliseconds of work without paying for thread creation.
-// Nested ParallelFor calls (from inside a range) run inline on the calling thread.
+// OpenMP, because oneDNN (the convolutions, dnnl_sgemm) is built on it: with our own pool next to
+// OpenMP's, the two sets of workers took turns on the cores (oneDNN's spinning briefly after each
+// primitive), and the suite's 2-thread times were 5-15 % slower than with one set (measured with
+// runtime/benchmarks/bench_runtime.sh, see runtime/cpu/README.md). Nested calls (from inside a
+// range, or from inside another OpenMP region) run inline on the calling thread.
 //
 // Example:
 //   ParallelFor(ctx.num_threads(), rows, [&](int64_t begin, int64_t end) {

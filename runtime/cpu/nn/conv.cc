@@ -1,6 +1,7 @@
-// Fast float32 Conv and ConvTranspose: im2col / col2im tiles in thread-local scratch + GEMM
-// (Eigen, gemm.h), split across ctx.num_threads() threads. Geometry comes from
-// reference/nn/conv_params.h, so both backends read the attributes identically.
+// Fast float32 Conv and ConvTranspose: oneDNN (dnnl_conv.h) for the 1-D and 2-D geometries it
+// takes, else im2col / col2im tiles in thread-local scratch + GEMM (Eigen, gemm.h), split across
+// ctx.num_threads() threads. Geometry comes from reference/nn/conv_params.h, so both backends read
+// the attributes identically.
 
 #include <algorithm>
 #include <cmath>
@@ -12,6 +13,8 @@
 #include "core/status_macros.h"
 #include "core/tensor.h"
 #include "runtime/cpu/cpu_util.h"
+#include "runtime/cpu/dnnl_conv.h"
+#include "runtime/cpu/phase_deconv.h"
 #include "runtime/cpu/gemm.h"
 #include "runtime/cpu/kernels.h"
 #include "runtime/cpu/thread_pool.h"
@@ -135,12 +138,63 @@ void Im2Col(const ConvParams& p, const std::vector<int64_t>& kc, const float* x,
   }
 }
 
+absl::Status ConvIm2col(KernelContext& ctx, ConvBuffers& io);
+absl::Status ConvTransposeCol2im(KernelContext& ctx, ConvBuffers& io);
+
+// Runs the node on oneDNN when it takes the geometry (*done = true); otherwise leaves it to the
+// im2col kernels.
+absl::Status RunOnDnnl(KernelContext& ctx, bool transpose, ConvBuffers& io, bool* done) {
+  *done = false;
+  DnnlConvConfig c;
+  c.transpose = transpose;
+  c.p = io.p;
+  const bool constant = ctx.IsConstantInput(1) && (!io.has_bias || ctx.IsConstantInput(2));
+  if (transpose) {
+    // Phase convolutions only: oneDNN's own deconvolution is slower than the col2im kernel.
+    if (!PhaseDeconvSupports(c)) return absl::OkStatus();
+    absl::StatusOr<std::shared_ptr<const PhaseDeconv>> d = CachedPhaseDeconv(
+        ctx, c, io.w.data_as<float>(), io.has_bias ? io.b.data_as<float>() : nullptr, constant);
+    if (!d.ok()) return absl::OkStatus();
+    RETURN_IF_ERROR(ctx.Annotate((*d)->Run(io.x.data_as<float>(), nullptr,
+                                           io.y.mutable_data_as<float>(), Threads(ctx))));
+    ctx.SetOutput(0, std::move(io.y));
+    *done = true;
+    return absl::OkStatus();
+  }
+  if (!DnnlSupports(c)) return absl::OkStatus();
+  absl::StatusOr<std::shared_ptr<const DnnlConv>> conv =
+      CachedDnnlConv(ctx, c, io.w.data_as<float>(), io.has_bias ? io.b.data_as<float>() : nullptr,
+                     constant);
+  if (!conv.ok()) return absl::OkStatus();  // oneDNN has no implementation: ours runs
+  RETURN_IF_ERROR(ctx.Annotate((*conv)->Run(io.x.data_as<float>(), nullptr,
+                                            io.y.mutable_data_as<float>(), Threads(ctx))));
+  ctx.SetOutput(0, std::move(io.y));
+  *done = true;
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status ConvKernel(KernelContext& ctx) {
   if (!AllF32(ctx, {0, 1, 2})) return ReferenceFallback(ctx);
   ConvBuffers io;
   RETURN_IF_ERROR(PrepareConv(ctx, /*transpose=*/false, &io));
+  bool done;
+  RETURN_IF_ERROR(RunOnDnnl(ctx, /*transpose=*/false, io, &done));
+  if (done) return absl::OkStatus();
+  return ConvIm2col(ctx, io);
+}
+
+absl::Status ConvIm2colKernel(KernelContext& ctx) {
+  if (!AllF32(ctx, {0, 1, 2})) return ReferenceFallback(ctx);
+  ConvBuffers io;
+  RETURN_IF_ERROR(PrepareConv(ctx, /*transpose=*/false, &io));
+  return ConvIm2col(ctx, io);
+}
+
+namespace {
+
+absl::Status ConvIm2col(KernelContext& ctx, ConvBuffers& io) {
   const ConvParams& p = io.p;
   const float* x = io.x.data_as<float>();
   const float* w = io.w.data_as<float>();
@@ -196,10 +250,28 @@ absl::Status ConvKernel(KernelContext& ctx) {
   return absl::OkStatus();
 }
 
+}  // namespace
+
 absl::Status ConvTransposeKernel(KernelContext& ctx) {
   if (!AllF32(ctx, {0, 1, 2})) return ReferenceFallback(ctx);
   ConvBuffers io;
   RETURN_IF_ERROR(PrepareConv(ctx, /*transpose=*/true, &io));
+  bool done;
+  RETURN_IF_ERROR(RunOnDnnl(ctx, /*transpose=*/true, io, &done));
+  if (done) return absl::OkStatus();
+  return ConvTransposeCol2im(ctx, io);
+}
+
+absl::Status ConvTransposeCol2imKernel(KernelContext& ctx) {
+  if (!AllF32(ctx, {0, 1, 2})) return ReferenceFallback(ctx);
+  ConvBuffers io;
+  RETURN_IF_ERROR(PrepareConv(ctx, /*transpose=*/true, &io));
+  return ConvTransposeCol2im(ctx, io);
+}
+
+namespace {
+
+absl::Status ConvTransposeCol2im(KernelContext& ctx, ConvBuffers& io) {
   const ConvParams& p = io.p;
   const float* x = io.x.data_as<float>();
   const float* w = io.w.data_as<float>();
@@ -269,6 +341,7 @@ absl::Status ConvTransposeKernel(KernelContext& ctx) {
   return absl::OkStatus();
 }
 
+}  // namespace
 }  // namespace cpu
 }  // namespace rt
 }  // namespace tp

@@ -1,5 +1,7 @@
-// Fast float32 RNN, GRU and LSTM: one GEMM for all input projections of a direction, then one
-// small GEMM per step; bidirectional runs both directions on two threads.
+// Fast float32 RNN, GRU and LSTM: one GEMM for all input projections of a direction, then per
+// step a matrix-vector product per batch row (a GEMM for batches of 4 and more) and the gate
+// nonlinearities on whole gate vectors (the vector Sigmoid / Tanh of vector_math.h for the
+// default activations); bidirectional runs both directions on two threads.
 
 #include <algorithm>
 #include <cmath>
@@ -13,6 +15,7 @@
 #include "runtime/cpu/gemm.h"
 #include "runtime/cpu/kernels.h"
 #include "runtime/cpu/thread_pool.h"
+#include "runtime/cpu/vector_math.h"
 #include "runtime/reference/rnn/rnn_params.h"
 
 namespace tp {
@@ -22,6 +25,33 @@ namespace {
 
 inline float ClipF(float v, float clip) {
   return clip > 0 ? std::max(-clip, std::min(clip, v)) : v;
+}
+
+// x[j] = act(clip(x[j])) for n values; Sigmoid and Tanh (the defaults) on the vector forms.
+void ApplyArray(const RnnActivation& a, float clip, float* x, int64_t n) {
+  if (clip > 0) {
+    for (int64_t j = 0; j < n; ++j) x[j] = ClipF(x[j], clip);
+  }
+  if (a.kind == RnnActivation::kSigmoid) {
+    SigmoidArray(x, x, n);
+  } else if (a.kind == RnnActivation::kTanh) {
+    TanhArray(x, x, n);
+  } else {
+    for (int64_t j = 0; j < n; ++j) x[j] = a.Apply(x[j]);
+  }
+}
+
+// gates[b, 0..cols) = h[b, :] R[0..cols, :]^T: a matrix-vector product per batch row when the
+// batch is small (no packing of R per step), one GEMM otherwise.
+void Recurrent(const float* h, int64_t batch, int64_t hidden, const float* r, int64_t cols,
+               float* gates, int64_t ld_gates) {
+  if (batch < 4) {
+    for (int64_t b = 0; b < batch; ++b) {
+      Sgemv(cols, hidden, r, hidden, h + b * hidden, gates + b * ld_gates);
+    }
+    return;
+  }
+  Sgemm(false, true, batch, cols, hidden, 1.0f, h, hidden, r, hidden, 0.0f, gates, ld_gates, 1);
 }
 
 struct RnnBuffers {
@@ -64,6 +94,7 @@ void RunDirection(const RnnParams& p, int d, const RnnBuffers& io, int threads) 
     }
   }
   std::vector<float> h(B * H, 0.0f), c(B * H, 0.0f), gates(B * GH), rh(B * H);
+  std::vector<float> t0(H), t1(H), t2(H), t3(H);  // per-row gate scratch
   for (int64_t b = 0; b < B; ++b) {
     if (io.h0 != nullptr) std::memcpy(&h[b * H], io.h0 + p.HOffset(d, b), H * sizeof(float));
     if (io.c0 != nullptr) std::memcpy(&c[b * H], io.c0 + p.HOffset(d, b), H * sizeof(float));
@@ -72,7 +103,7 @@ void RunDirection(const RnnParams& p, int d, const RnnBuffers& io, int threads) 
   for (int64_t step = 0; step < S; ++step) {
     // hidden contribution: gates = h * R^T (GRU: only the z, r blocks when !linear_before_reset)
     const int64_t hr_cols = (is_gru && !p.linear_before_reset) ? 2 * H : GH;
-    Sgemm(false, true, B, hr_cols, H, 1.0f, h.data(), H, R, H, 0.0f, gates.data(), GH, 1);
+    Recurrent(h.data(), B, H, R, hr_cols, gates.data(), GH);
     for (int64_t b = 0; b < B; ++b) {
       const int64_t len = p.lengths[b];
       if (step >= len) continue;
@@ -82,47 +113,70 @@ void RunDirection(const RnnParams& p, int d, const RnnBuffers& io, int threads) 
       float* hb = h.data() + b * H;
       float* cb = c.data() + b * H;
       if (p.kind == RnnKind::kRnn) {
-        for (int64_t j = 0; j < H; ++j) hb[j] = act[0].Apply(ClipF(xr[j] + gr[j], clip));
+        for (int64_t j = 0; j < H; ++j) hb[j] = xr[j] + gr[j];
+        ApplyArray(act[0], clip, hb, H);
       } else if (is_lstm) {
+        float* gi = t0.data();
+        float* go = t1.data();
+        float* gf = t2.data();
+        float* gc = t3.data();
         for (int64_t j = 0; j < H; ++j) {
-          float gi = xr[j] + gr[j], go = xr[H + j] + gr[H + j];
-          float gf = xr[2 * H + j] + gr[2 * H + j], gc = xr[3 * H + j] + gr[3 * H + j];
-          if (P != nullptr) {
-            gi += P[j] * cb[j];
-            gf += P[2 * H + j] * cb[j];
+          gi[j] = xr[j] + gr[j];
+          go[j] = xr[H + j] + gr[H + j];
+          gf[j] = xr[2 * H + j] + gr[2 * H + j];
+          gc[j] = xr[3 * H + j] + gr[3 * H + j];
+        }
+        if (P != nullptr) {
+          for (int64_t j = 0; j < H; ++j) {
+            gi[j] += P[j] * cb[j];
+            gf[j] += P[2 * H + j] * cb[j];
           }
-          const float it = act[0].Apply(ClipF(gi, clip));
-          const float ft = act[0].Apply(ClipF(gf, clip));
-          const float ct = act[1].Apply(ClipF(gc, clip));
-          const float cn = ft * cb[j] + it * ct;
-          if (P != nullptr) go += P[H + j] * cn;
-          const float ot = act[0].Apply(ClipF(go, clip));
-          cb[j] = cn;
-          hb[j] = ot * act[2].Apply(cn);
         }
+        ApplyArray(act[0], clip, gi, H);
+        ApplyArray(act[0], clip, gf, H);
+        ApplyArray(act[1], clip, gc, H);
+        for (int64_t j = 0; j < H; ++j) cb[j] = gf[j] * cb[j] + gi[j] * gc[j];
+        if (P != nullptr) {
+          for (int64_t j = 0; j < H; ++j) go[j] += P[H + j] * cb[j];
+        }
+        ApplyArray(act[0], clip, go, H);
+        for (int64_t j = 0; j < H; ++j) gc[j] = cb[j];  // h = o * act(c): act on a copy of c
+        ApplyArray(act[2], 0.0f, gc, H);
+        for (int64_t j = 0; j < H; ++j) hb[j] = go[j] * gc[j];
       } else if (p.linear_before_reset) {
+        float* z = t0.data();
+        float* r = t1.data();
+        float* hh = t2.data();
         for (int64_t j = 0; j < H; ++j) {
-          const float z = act[0].Apply(ClipF(xr[j] + gr[j], clip));
-          const float r = act[0].Apply(ClipF(xr[H + j] + gr[H + j], clip));
-          const float hr = gr[2 * H + j] + (Rb != nullptr ? Rb[2 * H + j] : 0.0f);
-          const float hh = act[1].Apply(ClipF(xr[2 * H + j] + r * hr, clip));
-          hb[j] = (1 - z) * hh + z * hb[j];
+          z[j] = xr[j] + gr[j];
+          r[j] = xr[H + j] + gr[H + j];
         }
+        ApplyArray(act[0], clip, z, H);
+        ApplyArray(act[0], clip, r, H);
+        for (int64_t j = 0; j < H; ++j) {
+          const float hr = gr[2 * H + j] + (Rb != nullptr ? Rb[2 * H + j] : 0.0f);
+          hh[j] = xr[2 * H + j] + r[j] * hr;
+        }
+        ApplyArray(act[1], clip, hh, H);
+        for (int64_t j = 0; j < H; ++j) hb[j] = (1 - z[j]) * hh[j] + z[j] * hb[j];
       } else {
         // (r * h) R_h^T needs this row's r first.
+        float* z = t0.data();
+        float* r = t1.data();
+        float* hh = t2.data();
         float* rhb = rh.data() + b * H;
-        for (int64_t j = 0; j < H; ++j) {
-          const float r = act[0].Apply(ClipF(xr[H + j] + gr[H + j], clip));
-          rhb[j] = r * hb[j];
-        }
+        for (int64_t j = 0; j < H; ++j) r[j] = xr[H + j] + gr[H + j];
+        ApplyArray(act[0], clip, r, H);
+        for (int64_t j = 0; j < H; ++j) rhb[j] = r[j] * hb[j];
         float* hpart = gr + 2 * H;
-        Sgemm(false, true, 1, H, H, 1.0f, rhb, H, R + 2 * H * H, H, 0.0f, hpart, H, 1);
+        Sgemv(H, H, R + 2 * H * H, H, rhb, hpart);
         for (int64_t j = 0; j < H; ++j) {
-          const float z = act[0].Apply(ClipF(xr[j] + gr[j], clip));
-          const float pre = xr[2 * H + j] + hpart[j] + (Rb != nullptr ? Rb[2 * H + j] : 0.0f);
-          const float hh = act[1].Apply(ClipF(pre, clip));
-          hb[j] = (1 - z) * hh + z * hb[j];
+          z[j] = xr[j] + gr[j];
+          hh[j] = xr[2 * H + j] + hpart[j] + (Rb != nullptr ? Rb[2 * H + j] : 0.0f);
         }
+        ApplyArray(act[0], clip, z, H);
+        ApplyArray(act[1], clip, hh, H);
+        for (int64_t j = 0; j < H; ++j) hb[j] = (1 - z[j]) * hh[j] + z[j] * hb[j];
       }
       std::memcpy(io.y + p.YOffset(t, d, b), hb, H * sizeof(float));
     }

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/status_macros.h"
 #include "runtime/reference/kernels.h"
+#include "runtime/reference/tensor/tensor_params.h"
 #include "runtime/tensor_util.h"
 
 namespace tp {
@@ -16,42 +17,13 @@ namespace rt {
 namespace ref {
 namespace {
 
-// The axes of a reduction: attribute before `axes_input_since`, optional input 1 after.
-// Empty result with reduce_all=true means every axis.
-absl::StatusOr<std::vector<bool>> ReducedAxes(const KernelContext& ctx, int rank,
-                                              int axes_input_since, bool* noop) {
-  std::vector<int64_t> axes;
-  if (ctx.opset() >= axes_input_since) {
-    if (const Tensor* a = ctx.OptionalInput(1)) {
-      ASSIGN_OR_RETURN(axes, ReadInts(*a));
-    }
-  } else {
-    axes = ctx.GetInts("axes", {});
-  }
-  std::vector<bool> reduced(rank, false);
-  *noop = false;
-  if (axes.empty()) {
-    if (ctx.opset() >= axes_input_since && ctx.GetInt("noop_with_empty_axes", 0) != 0) {
-      *noop = true;
-      return reduced;
-    }
-    reduced.assign(rank, true);
-    return reduced;
-  }
-  for (int64_t a : axes) {
-    ASSIGN_OR_RETURN(int ax, NormalizeAxis(a, rank));
-    reduced[ax] = true;
-  }
-  return reduced;
-}
-
 enum class Red { kSum, kMean, kMax, kMin, kProd, kL1, kL2, kSumSquare, kLogSum, kLogSumExp };
 
 absl::Status Reduce(KernelContext& ctx, Red kind, int axes_input_since) {
   ASSIGN_OR_RETURN(const Tensor* x, ctx.Input(0));
   const int rank = x->rank();
   bool noop = false;
-  absl::StatusOr<std::vector<bool>> red_or = ReducedAxes(ctx, rank, axes_input_since, &noop);
+  absl::StatusOr<std::vector<bool>> red_or = ResolveReducedAxes(ctx, rank, axes_input_since, &noop);
   RETURN_IF_ERROR(ctx.Annotate(red_or.status()));
   const std::vector<bool>& red = *red_or;
   ASSIGN_OR_RETURN(std::vector<double> v, ReadAs<double>(*x));
