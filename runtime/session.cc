@@ -35,12 +35,6 @@ std::map<std::string, int> OpsetMap(const onnx::ModelProto& model) {
   return m;
 }
 
-std::string Dirname(const std::string& path) {
-  const size_t slash = path.rfind('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
 void CollectUnsupported(const onnx::GraphProto& g, const std::string& prefix,
                         const std::map<std::string, int>& opsets, const KernelTable& table,
                         int depth, std::vector<UnsupportedNode>* out) {
@@ -68,8 +62,13 @@ std::vector<UnsupportedNode> FindUnsupportedNodes(const onnx::ModelProto& model,
   return out;
 }
 
-absl::StatusOr<std::unique_ptr<Session>> Session::Load(const std::string& path,
-                                                       const SessionOptions& options) {
+std::string ModelDirectory(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+absl::StatusOr<onnx::ModelProto> ReadModelFile(const std::string& path) {
   // Parsed straight from the file: no whole-file buffer next to the parsed message, whose
   // raw_data strings then become the initializers' storage (TakeTensorFromProto).
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -85,7 +84,13 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Load(const std::string& path,
     return absl::InvalidArgumentError(
         absl::StrCat(path, ": not a serialized onnx.ModelProto (protobuf parse failed)"));
   }
-  return FromModel(std::move(model), path, Dirname(path), options);
+  return model;
+}
+
+absl::StatusOr<std::unique_ptr<Session>> Session::Load(const std::string& path,
+                                                       const SessionOptions& options) {
+  ASSIGN_OR_RETURN(onnx::ModelProto model, ReadModelFile(path));
+  return FromModel(std::move(model), path, ModelDirectory(path), options);
 }
 
 absl::StatusOr<std::unique_ptr<Session>> Session::FromModel(onnx::ModelProto model,

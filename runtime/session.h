@@ -107,6 +107,13 @@ struct UnsupportedNode {
 std::vector<UnsupportedNode> FindUnsupportedNodes(const onnx::ModelProto& model,
                                                   const KernelTable& table);
 
+// The model in the file at `path`, parsed from the file stream (no whole-file buffer beside the
+// parsed message). NotFound / InvalidArgument name the file.
+absl::StatusOr<onnx::ModelProto> ReadModelFile(const std::string& path);
+
+// The folder that external data of the model at `path` is resolved against.
+std::string ModelDirectory(const std::string& path);
+
 class Session {
  public:
   // Reads and checks `path`; external data is resolved relative to its folder.

@@ -651,7 +651,7 @@ absl::StatusOr<Report> DiffModel(const rt::Session& session, const Checkpoint& i
                         : o.value;
       absl::Status s = CompareLayer(ref.tensor, *observed[i], options.diff, r);
       if (!s.ok()) {
-        return absl::Status(s.code(), absl::StrCat("layer \"", ref.name, "\": ", s.message()));
+        return Annotate(s, absl::StrCat("layer \"", ref.name, "\""));
       }
       if (options.isolate &&
           (r.status == LayerStatus::kFail || r.status == LayerStatus::kShapeMismatch)) {

@@ -1,10 +1,8 @@
 #include "verify/verify.h"
 
 #include <algorithm>
-#include <fstream>
 #include <map>
 #include <optional>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -26,25 +24,6 @@
 namespace tp {
 namespace verify {
 namespace {
-
-std::string Dirname(const std::string& path) {
-  const size_t slash = path.find_last_of('/');
-  if (slash == std::string::npos) return ".";
-  return slash == 0 ? "/" : path.substr(0, slash);
-}
-
-absl::StatusOr<onnx::ModelProto> LoadModelProto(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open the model file"));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  onnx::ModelProto model;
-  if (!model.ParseFromString(ss.str())) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(path, ": not a serialized onnx.ModelProto (protobuf parse failed)"));
-  }
-  return model;
-}
 
 absl::Status Usage(absl::string_view message) { return UsageError(message); }
 
@@ -82,7 +61,7 @@ absl::StatusOr<bool> RunVerify(const VerifyOptions& o, std::ostream& out) {
     if (so.backend != "reference" && so.backend != "cpu" && so.backend != "cuda") {
       return Usage(absl::StrCat("--device \"", o.device, "\": expected reference, cpu or cuda"));
     }
-    ASSIGN_OR_RETURN(onnx::ModelProto model, LoadModelProto(o.model));
+    ASSIGN_OR_RETURN(onnx::ModelProto model, rt::ReadModelFile(o.model));
     ASSIGN_OR_RETURN(Checkpoint ref, LoadDump(o.reference));
     Checkpoint inputs;
     if (!o.inputs.empty()) {
@@ -104,7 +83,7 @@ absl::StatusOr<bool> RunVerify(const VerifyOptions& o, std::ostream& out) {
       ASSIGN_OR_RETURN(source, ReadCheckpoint(o.source, "", ro));
       BindOptions bo;
       bo.schema = o.schema;
-      ASSIGN_OR_RETURN(bound, BindConvertedWeights(model, Dirname(o.model), converted, source, bo));
+      ASSIGN_OR_RETURN(bound, BindConvertedWeights(model, rt::ModelDirectory(o.model), converted, source, bo));
       findings = DiagnoseUnexercised(converted, source, *bound);
       out << FormatBindResult(*bound, o.verbose);
       bind_problems = BindProblems(*bound);
@@ -120,7 +99,7 @@ absl::StatusOr<bool> RunVerify(const VerifyOptions& o, std::ostream& out) {
       }
     }
     ASSIGN_OR_RETURN(std::unique_ptr<rt::Session> session,
-                     rt::Session::FromModel(std::move(model), o.model, Dirname(o.model), so));
+                     rt::Session::FromModel(std::move(model), o.model, rt::ModelDirectory(o.model), so));
     ModelDiffOptions md;
     md.diff = std::move(d);
     md.isolate = o.isolate;

@@ -281,8 +281,7 @@ absl::StatusOr<WeightsResult> VerifyWeights(const WeightsModeOptions& o,
     const Tensor expected = std::move(*produced);
     absl::Status cs = CompareLayer(expected, *c, diff, r);
     if (!cs.ok()) {
-      return absl::Status(cs.code(), absl::StrCat(o.converted, ": tensor \"", p.name, "\": ",
-                                                  cs.message()));
+      return Annotate(cs, absl::StrCat(o.converted, ": tensor \"", p.name, "\""));
     }
     std::string cast_note;
     if (r.status != LayerStatus::kSkipped && r.status != LayerStatus::kShapeMismatch) {
