@@ -83,7 +83,9 @@ TEST_P(SuiteTest, NoFloatNodeOnTheReferencePathAndOutputsMatchTheReference) {
     SCOPED_TRACE(rewritten ? "rewritten" : "as written");
     auto s = Load(model, "cpu", rewritten, 2);
     ASSERT_NE(s, nullptr);
-    if (rewritten) EXPECT_TRUE(s->fusion().changed()) << "no rewrite applied to " << model;
+    if (rewritten) {
+      EXPECT_TRUE(s->fusion().changed()) << "no rewrite applied to " << model;
+    }
     std::vector<KernelRecord> log;
     RunOptions run;
     run.kernel_log = &log;
