@@ -7,6 +7,7 @@
 #include "runtime/rewrite/blocked_layout.h"
 #include "runtime/rewrite/constant_folding.h"
 #include "runtime/rewrite/conv_epilogue.h"
+#include "runtime/rewrite/matmul_rewrite.h"
 #include "runtime/rewrite/primitive_chains.h"
 
 namespace tp {
@@ -14,7 +15,7 @@ namespace rt {
 
 bool FusedGraph::changed() const {
   return folded_constants + folded_affine + matmul_bias + layer_norm + gelu + hard_swish +
-             convs + blocked_ops + reorders + conv_epilogues >
+             matmul_transpose_scale + convs + blocked_ops + reorders + conv_epilogues >
          0;
 }
 
@@ -32,6 +33,7 @@ FusedGraph FuseForCpu(const onnx::GraphProto& graph, const std::vector<int>& ord
     r.gelu = c.gelu;
   }
   if (options.hard_swish) r.hard_swish = FuseHardSwish(&g);
+  if (options.matmul_transpose_scale) r.matmul_transpose_scale = FuseMatMulTransposeScale(&g);
   if (options.blocked_layout) {
     LayoutCounts c = UseBlockedLayout(&g);
     r.convs = c.convs;

@@ -3,7 +3,8 @@
 //   2. per-channel affine ops folded into Conv / ConvTranspose / MatMul / Gemm weights
 //      (affine_folding.h): BatchNormalization, Mul / Add / Sub / Div by constants
 //   3. PyTorch's primitive chains for MatMul + bias, LayerNorm and erf GELU (primitive_chains.h)
-//   4. the opset-13 hard-swish pattern (activations.h)
+//   4. the opset-13 hard-swish pattern (activations.h); transposes and scalar scales folded into
+//      MatMul (matmul_rewrite.h)
 //   5. convolutions onto oneDNN with activations kept in the blocked layout between consecutive
 //      ops (blocked_layout.h)
 //   6. activations and residual additions folded into the convolutions' epilogues
@@ -43,6 +44,7 @@ struct FusedGraph {
   int layer_norm = 0;
   int gelu = 0;
   int hard_swish = 0;
+  int matmul_transpose_scale = 0;
   int convs = 0;          // convolutions on oneDNN
   int blocked_convs = 0;  // ... with blocked outputs
   int blocked_ops = 0;
@@ -58,6 +60,7 @@ struct RewriteOptions {
   bool fold_affine = true;
   bool primitive_chains = true;
   bool hard_swish = true;
+  bool matmul_transpose_scale = true;
   bool blocked_layout = true;
   bool conv_epilogues = true;
 };

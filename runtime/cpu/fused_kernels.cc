@@ -11,6 +11,7 @@
 #include "runtime/cpu/thread_pool.h"
 #include "runtime/cpu/vector_math.h"
 #include "runtime/fusion.h"
+#include "runtime/reference/math/matmul_params.h"
 #include "runtime/tensor_util.h"
 
 namespace tp {
@@ -65,6 +66,45 @@ absl::Status MatMulBias(KernelContext& ctx) {
   if (m > 0 && n > 0 && k > 0) {
     Sgemm(false, false, m, n, k, 1.0f, a.data_as<float>(), k, b.data_as<float>(), n, 1.0f, y, n,
           std::max(1, ctx.num_threads()));
+  }
+  ctx.SetOutput(0, std::move(yt));
+  return absl::OkStatus();
+}
+
+// Y = alpha * op(A) op(B) with op = transpose of the last two dims where trans_a / trans_b say,
+// batched with MatMul's broadcasting: one GEMM per batch (batches split across threads when
+// there are enough, else each GEMM threaded).
+absl::Status FusedMatMul(KernelContext& ctx) {
+  ASSIGN_OR_RETURN(Tensor a, F32Input(ctx, 0, "A"));
+  ASSIGN_OR_RETURN(Tensor b, F32Input(ctx, 1, "B"));
+  const bool ta = ctx.GetInt("trans_a", 0) != 0, tb = ctx.GetInt("trans_b", 0) != 0;
+  const float alpha = ctx.GetFloat("alpha", 1.0f);
+  if ((ta && a.rank() < 2) || (tb && b.rank() < 2)) {
+    return ctx.Invalid("a transposed operand must have rank >= 2");
+  }
+  auto logical = [](Shape s, bool t) {
+    if (t) std::swap(s[s.size() - 2], s[s.size() - 1]);
+    return s;
+  };
+  ASSIGN_OR_RETURN(MatMulPlan p, PlanMatMul(ctx, logical(a.shape(), ta), logical(b.shape(), tb)));
+  Tensor yt = Tensor::Uninitialized(DType::kF32, p.out_shape);
+  const float* ap = a.data_as<float>();
+  const float* bp = b.data_as<float>();
+  float* y = yt.mutable_data_as<float>();
+  const int threads = std::max(1, ctx.num_threads());
+  const int64_t batches = p.a_batch.size();
+  const int64_t mk = p.m * p.k, kn = p.k * p.n, mn = p.m * p.n;
+  const int64_t lda = ta ? p.m : p.k, ldb = tb ? p.k : p.n;
+  auto gemm = [&](int64_t i, int t) {
+    Sgemm(ta, tb, p.m, p.n, p.k, alpha, ap + p.a_batch[i] * mk, lda, bp + p.b_batch[i] * kn, ldb,
+          0.0f, y + i * mn, p.n, t);
+  };
+  if (batches >= threads && batches > 1) {
+    ParallelFor(threads, batches, [&](int64_t i0, int64_t i1) {
+      for (int64_t i = i0; i < i1; ++i) gemm(i, 1);
+    });
+  } else {
+    for (int64_t i = 0; i < batches; ++i) gemm(i, threads);
   }
   ctx.SetOutput(0, std::move(yt));
   return absl::OkStatus();
@@ -175,6 +215,7 @@ const KernelTable& FusedKernelTable() {
   static const KernelTable* table = new KernelTable(
       "cpu-fused", {
                        {kFusedDomain, "MatMulBias", 0, 1 << 30, MatMulBias},
+                       {kFusedDomain, "FusedMatMul", 0, 1 << 30, FusedMatMul},
                        {kFusedDomain, "LayerNormLastAxis", 0, 1 << 30, LayerNormLastAxis},
                        {kFusedDomain, "GeluErf", 0, 1 << 30, GeluErf},
                        {kFusedDomain, "HardSwish", 0, 1 << 30, HardSwishKernel},

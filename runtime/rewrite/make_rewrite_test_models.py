@@ -12,6 +12,8 @@ statistics are randomized so folding is visible.
   by a per-column scale and shift.
 - constants: arithmetic and a Reshape whose shape is computed from constants (the exporter's own
   folding off), so constant folding has work.
+- attention: multi-head attention written as PyTorch exports it (q @ k^T * scale, softmax,
+  a @ v) plus a Div-scaled product with a transposed left operand.
 - cnn: a MobileNetV3-flavoured block stack at opset 13: conv + hard-swish written as
   HardSigmoid + Mul, depthwise conv, squeeze-excitation (GlobalAveragePool, 1x1 convs, ReLU,
   HardSigmoid, broadcast Mul), residual Add + ReLU, MaxPool, AveragePool, nearest and bilinear
@@ -158,6 +160,24 @@ class Cnn(nn.Module):
         return o, s
 
 
+class Attention(nn.Module):
+    """q @ k^T * scale (Transpose + Mul folded into the MatMul), a Div-scaled product with a
+    transposed left operand, and the values product."""
+
+    def __init__(self, dim=16, heads=2):
+        super().__init__()
+        self.heads = heads
+        self.qkv = nn.Linear(dim, 3 * dim)
+
+    def forward(self, x):
+        b, t, d = x.shape
+        qkv = self.qkv(x).reshape(b, t, 3, self.heads, d // self.heads).permute(2, 0, 3, 1, 4)
+        q, k, v = qkv[0], qkv[1], qkv[2]
+        a = torch.softmax(q @ k.transpose(-1, -2) * (d // self.heads) ** -0.5, dim=-1)
+        g = (q.transpose(-1, -2) @ v) / 4.0
+        return (a @ v).transpose(1, 2).reshape(b, t, d), g
+
+
 def main():
     torch.manual_seed(11)
     m = AffineConv()
@@ -169,6 +189,8 @@ def main():
            ["x2", "x3"], 17)
     torch.manual_seed(13)
     export("constants", Constants(), [torch.randn(6)], ["x"], 13, constant_folding=False)
+    torch.manual_seed(15)
+    export("attention", Attention(), [torch.randn(1, 10, 16)], ["x"], 17)
     torch.manual_seed(14)
     m = Cnn()
     randomize_bn(m, 2)

@@ -74,6 +74,7 @@ RewriteOptions Only(const std::string& rewrite) {
   o.fold_affine = rewrite == "fold_affine";
   o.primitive_chains = rewrite == "primitive_chains";
   o.hard_swish = rewrite == "hard_swish";
+  o.matmul_transpose_scale = rewrite == "matmul_transpose_scale";
   o.blocked_layout = rewrite == "blocked_layout" || rewrite == "conv_epilogues";
   o.conv_epilogues = rewrite == "conv_epilogues";
   return o;
@@ -134,6 +135,14 @@ TEST(RewriteTest, ConstantFolding) {
             {"x"},
             {"out0"},
             {{"fold_constants", [](const FusedGraph& g) { return g.folded_constants >= 4 ? 1 : 0; }}}});
+}
+
+TEST(RewriteTest, TransposesAndScalesFoldedIntoMatMul) {
+  RunCheck({"attention",
+            {"x"},
+            {"out0", "out1"},
+            {{"matmul_transpose_scale",
+              [](const FusedGraph& g) { return g.matmul_transpose_scale >= 2 ? 1 : 0; }}}});
 }
 
 TEST(RewriteTest, BlockedLayoutAndEpiloguesOnACnn) {

@@ -121,20 +121,30 @@ struct Broadcast {
     for (size_t d = 0; d + 1 < dims.size(); ++d) rows *= dims[d];
   }
 
-  // Calls fn(row, offsets of each operand) for rows [r0, r1).
+  // Calls fn(row, offsets of each operand) for rows [r0, r1); the offsets advance like an
+  // odometer (a blocked per-channel product has rows of only 8 elements: no divisions per row).
   template <typename F>
   void ForRows(int64_t r0, int64_t r1, F fn) const {
+    if (r0 >= r1) return;
     const int rank = static_cast<int>(dims.size());
-    std::vector<int64_t> off(strides.size());
+    const size_t ops = strides.size();
+    std::vector<int64_t> off(ops, 0), pos(rank, 0);
+    int64_t rest = r0;
+    for (int d = rank - 2; d >= 0; --d) {
+      pos[d] = rest % dims[d];
+      rest /= dims[d];
+      for (size_t k = 0; k < ops; ++k) off[k] += pos[d] * strides[k][d];
+    }
     for (int64_t r = r0; r < r1; ++r) {
-      int64_t rest = r;
-      std::fill(off.begin(), off.end(), 0);
-      for (int d = rank - 2; d >= 0; --d) {
-        const int64_t i = rest % dims[d];
-        rest /= dims[d];
-        for (size_t k = 0; k < strides.size(); ++k) off[k] += i * strides[k][d];
-      }
       fn(r, off);
+      for (int d = rank - 2; d >= 0; --d) {
+        if (++pos[d] < dims[d]) {
+          for (size_t k = 0; k < ops; ++k) off[k] += strides[k][d];
+          break;
+        }
+        for (size_t k = 0; k < ops; ++k) off[k] -= strides[k][d] * (dims[d] - 1);
+        pos[d] = 0;
+      }
     }
   }
   int unit(size_t k) const { return strides[k].back() != 0 ? 1 : 0; }
