@@ -1,42 +1,10 @@
 #!/bin/bash
-# Cross-checks the runtime against ONNX Runtime (onnxruntime-node, an independent peer): every
-# bundled model (reference_dumps/*/model.onnx + inputs.npz) runs through ONNX Runtime, whose
-# outputs become a conformance case that //tests:onnx_conformance then runs on the reference and
-# cpu backends. Every model must pass on both; a skip (unsupported op) fails too.
+# Cross-checks the runtime against ONNX Runtime on every bundled model
+# (reference_dumps/*/model.onnx + inputs.npz); see ort_crosscheck/crosscheck.sh.
 set -euo pipefail
 
-MODELS=(vocoder encoder dit text_encoder)
-RTOL=1e-4
-ATOL=1e-5
-
-here="$(dirname "$(readlink -f tests/ort_crosscheck/run_ort.js)")"
-if [[ ! -d "$here/node_modules/onnxruntime-node" ]]; then
-  echo "FAIL: onnxruntime-node is not installed in $here/node_modules;" \
-       "run tests/ort_crosscheck/setup.sh first (npm ci --ignore-scripts)" >&2
-  exit 1
-fi
-export NODE_PATH="$here/node_modules"
-tmp="${TEST_TMPDIR:-$(mktemp -d)}/ort_crosscheck"
-rm -rf "$tmp"
-for m in "${MODELS[@]}"; do
-  model="reference_dumps/$m/model.onnx"
-  /usr/bin/python3 tests/ort_crosscheck/make_case.py inputs "$model" \
-      "reference_dumps/$m/inputs.npz" "$tmp/npy_in/$m" "$tmp/cases/$m"
-  node "$here/run_ort.js" "$model" "$tmp/npy_in/$m" "$tmp/npy_out/$m" 1
-  /usr/bin/python3 tests/ort_crosscheck/make_case.py outputs "$model" "$tmp/npy_out/$m" \
-      "$tmp/cases/$m"
+args=()
+for m in vocoder encoder dit text_encoder; do
+  args+=("$m" "reference_dumps/$m/model.onnx" "reference_dumps/$m/inputs.npz")
 done
-
-status=0
-for backend in reference cpu; do
-  echo "== backend $backend vs ONNX Runtime (rtol $RTOL, atol $ATOL)"
-  log="$tmp/$backend.log"
-  tests/onnx_conformance --data "$tmp/cases" --backend "$backend" --rtol "$RTOL" \
-      --atol "$ATOL" --verbose | tee "$log" || true
-  want="${#MODELS[@]} passed, 0 failed, 0 skipped"
-  if [[ "$(tail -n 1 "$log")" != "$want" ]]; then
-    echo "FAIL: backend $backend: expected \"$want\", got \"$(tail -n 1 "$log")\"" >&2
-    status=1
-  fi
-done
-exit $status
+exec tests/ort_crosscheck/crosscheck.sh ort_crosscheck "${args[@]}"

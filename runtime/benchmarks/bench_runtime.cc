@@ -1,9 +1,9 @@
-// Times tensorport's runtime on the benchmark models (export_bench_models.py) and prints one line
+// Times tensorport's runtime on the benchmark suite (suite_models.py) and prints one line
 // per (model, threads): "tensorport MODEL threads=T median_ms=X mean_abs_out=Y min_ms=Z" (min_ms:
 // the fastest run, steadier than the median on a loaded machine). Driven by bench_runtime.sh,
 // which runs ONNX Runtime on the same models and inputs and prints the ratios.
 //
-// Usage: bench_runtime --models_dir=DIR --models=vocoder,dit_block --threads=1,2 --runs=5
+// Usage: bench_runtime --models_dir=DIR --models=mbv3_det,dit_block --threads=1,2 --runs=5
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -26,8 +26,9 @@
 #include "runtime/session.h"
 
 ABSL_FLAG(std::string, models_dir, "/tmp/tensorport_bench",
-          "folder written by export_bench_models.py");
-ABSL_FLAG(std::string, models, "vocoder,dit_block", "comma-separated model names");
+          "folder written by suite_models.py");
+ABSL_FLAG(std::string, models, "mbv3_det,resnet50,wav2vec2,hifigan,dit_block,rnn",
+          "comma-separated model names");
 ABSL_FLAG(std::string, threads, "1,2", "comma-separated thread counts");
 ABSL_FLAG(int, runs, 5, "timed runs per configuration (after one warm-up run)");
 ABSL_FLAG(std::string, backend, "cpu", "runtime backend");

@@ -138,9 +138,6 @@ void Im2Col(const ConvParams& p, const std::vector<int64_t>& kc, const float* x,
   }
 }
 
-absl::Status ConvIm2col(KernelContext& ctx, ConvBuffers& io);
-absl::Status ConvTransposeCol2im(KernelContext& ctx, ConvBuffers& io);
-
 // Runs the node on oneDNN when it takes the geometry (*done = true); otherwise leaves it to the
 // im2col kernels.
 absl::Status RunOnDnnl(KernelContext& ctx, bool transpose, ConvBuffers& io, bool* done) {
@@ -172,27 +169,6 @@ absl::Status RunOnDnnl(KernelContext& ctx, bool transpose, ConvBuffers& io, bool
   *done = true;
   return absl::OkStatus();
 }
-
-}  // namespace
-
-absl::Status ConvKernel(KernelContext& ctx) {
-  if (!AllF32(ctx, {0, 1, 2})) return ReferenceFallback(ctx);
-  ConvBuffers io;
-  RETURN_IF_ERROR(PrepareConv(ctx, /*transpose=*/false, &io));
-  bool done;
-  RETURN_IF_ERROR(RunOnDnnl(ctx, /*transpose=*/false, io, &done));
-  if (done) return absl::OkStatus();
-  return ConvIm2col(ctx, io);
-}
-
-absl::Status ConvIm2colKernel(KernelContext& ctx) {
-  if (!AllF32(ctx, {0, 1, 2})) return ReferenceFallback(ctx);
-  ConvBuffers io;
-  RETURN_IF_ERROR(PrepareConv(ctx, /*transpose=*/false, &io));
-  return ConvIm2col(ctx, io);
-}
-
-namespace {
 
 absl::Status ConvIm2col(KernelContext& ctx, ConvBuffers& io) {
   const ConvParams& p = io.p;
@@ -249,27 +225,6 @@ absl::Status ConvIm2col(KernelContext& ctx, ConvBuffers& io) {
   ctx.SetOutput(0, std::move(io.y));
   return absl::OkStatus();
 }
-
-}  // namespace
-
-absl::Status ConvTransposeKernel(KernelContext& ctx) {
-  if (!AllF32(ctx, {0, 1, 2})) return ReferenceFallback(ctx);
-  ConvBuffers io;
-  RETURN_IF_ERROR(PrepareConv(ctx, /*transpose=*/true, &io));
-  bool done;
-  RETURN_IF_ERROR(RunOnDnnl(ctx, /*transpose=*/true, io, &done));
-  if (done) return absl::OkStatus();
-  return ConvTransposeCol2im(ctx, io);
-}
-
-absl::Status ConvTransposeCol2imKernel(KernelContext& ctx) {
-  if (!AllF32(ctx, {0, 1, 2})) return ReferenceFallback(ctx);
-  ConvBuffers io;
-  RETURN_IF_ERROR(PrepareConv(ctx, /*transpose=*/true, &io));
-  return ConvTransposeCol2im(ctx, io);
-}
-
-namespace {
 
 absl::Status ConvTransposeCol2im(KernelContext& ctx, ConvBuffers& io) {
   const ConvParams& p = io.p;
@@ -341,7 +296,29 @@ absl::Status ConvTransposeCol2im(KernelContext& ctx, ConvBuffers& io) {
   return absl::OkStatus();
 }
 
+// The Conv / ConvTranspose entry points: float32 operands, then oneDNN (where `dnnl` and it takes
+// the geometry) or the GEMM path.
+absl::Status RunConv(KernelContext& ctx, bool transpose, bool dnnl) {
+  if (!AllF32(ctx, {0, 1, 2})) return ReferenceFallback(ctx);
+  ConvBuffers io;
+  RETURN_IF_ERROR(PrepareConv(ctx, transpose, &io));
+  if (dnnl) {
+    bool done;
+    RETURN_IF_ERROR(RunOnDnnl(ctx, transpose, io, &done));
+    if (done) return absl::OkStatus();
+  }
+  return transpose ? ConvTransposeCol2im(ctx, io) : ConvIm2col(ctx, io);
+}
+
 }  // namespace
+
+absl::Status ConvKernel(KernelContext& ctx) { return RunConv(ctx, false, /*dnnl=*/true); }
+absl::Status ConvIm2colKernel(KernelContext& ctx) { return RunConv(ctx, false, /*dnnl=*/false); }
+absl::Status ConvTransposeKernel(KernelContext& ctx) { return RunConv(ctx, true, /*dnnl=*/true); }
+absl::Status ConvTransposeCol2imKernel(KernelContext& ctx) {
+  return RunConv(ctx, true, /*dnnl=*/false);
+}
+
 }  // namespace cpu
 }  // namespace rt
 }  // namespace tp
