@@ -106,12 +106,7 @@ absl::StatusOr<std::unique_ptr<Session>> Session::FromModel(onnx::ModelProto mod
 }
 
 absl::Status Session::Init(const std::string& base_dir) {
-  absl::StatusOr<const KernelTable*> table = GetKernelTable(options_.backend);
-  if (!table.ok()) {
-    return absl::Status(table.status().code(),
-                        absl::StrCat(source_, ": ", table.status().message()));
-  }
-  table_ = *table;
+  ASSIGN_OR_RETURN_CONTEXT(table_, GetKernelTable(options_.backend), source_);
   if (options_.run_checker) {
     // The ONNX library reports problems with exceptions; they stop here.
     try {
@@ -378,10 +373,7 @@ absl::StatusOr<std::map<std::string, Value>> Session::RunValues(
   Executor executor(config);
   absl::StatusOr<std::map<std::string, Value>> out =
       executor.RunMain(fused ? fused_ : *plans_.main, std::move(env));
-  if (!out.ok()) {
-    return absl::Status(out.status().code(),
-                        absl::StrCat(source_, ": ", out.status().message()));
-  }
+  if (!out.ok()) return Annotate(out.status(), source_);
   return out;
 }
 

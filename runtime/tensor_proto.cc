@@ -95,12 +95,7 @@ absl::StatusOr<Tensor> TakeTensorFromProto(onnx::TensorProto* p, absl::string_vi
 
 absl::StatusOr<Tensor> TensorFromProto(const onnx::TensorProto& p, absl::string_view source,
                                        const std::string& base_dir) {
-  absl::StatusOr<DType> dtype_or = DTypeFromOnnx(p.data_type());
-  if (!dtype_or.ok()) {
-    return absl::Status(dtype_or.status().code(),
-                        absl::StrCat(Label(p, source), ": ", dtype_or.status().message()));
-  }
-  const DType dtype = *dtype_or;
+  ASSIGN_OR_RETURN_CONTEXT(const DType dtype, DTypeFromOnnx(p.data_type()), Label(p, source));
   Shape shape(p.dims().begin(), p.dims().end());
   absl::StatusOr<int64_t> n_or = NumElements(shape);
   if (!n_or.ok()) {

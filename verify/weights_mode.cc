@@ -274,9 +274,8 @@ absl::StatusOr<WeightsResult> VerifyWeights(const WeightsModeOptions& o,
     r.candidate = p.name;
     absl::StatusOr<Tensor> produced = plan.Produce(i);
     if (!produced.ok()) {
-      return absl::Status(produced.status().code(),
-                          absl::StrCat(o.source, ": tensor \"", p.name,
-                                       "\" could not be recomputed: ", produced.status().message()));
+      return Annotate(produced.status(),
+                      absl::StrCat(o.source, ": tensor \"", p.name, "\" could not be recomputed"));
     }
     const Tensor expected = std::move(*produced);
     absl::Status cs = CompareLayer(expected, *c, diff, r);
