@@ -4,11 +4,9 @@
 #include "runtime/fusion.h"
 
 #include <cmath>
-#include <fstream>
 #include <map>
 #include <random>
 #include <set>
-#include <sstream>
 
 #include "gtest/gtest.h"
 #include "runtime/cpu/kernel_table.h"
@@ -24,14 +22,10 @@ const char kDir[] = "runtime/testdata/";
 
 // Inputs and PyTorch / NumPy outputs written by make_fusion_test_models.py.
 std::map<std::string, Tensor> Expected(const std::string& name) {
-  std::ifstream in(std::string(kDir) + name + "_expected.pb", std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  onnx::GraphProto g;
-  EXPECT_TRUE(g.ParseFromString(ss.str())) << name;
-  std::map<std::string, Tensor> m;
-  for (const auto& t : g.initializer()) m[t.name()] = *TensorFromProto(t, "expected");
-  return m;
+  absl::StatusOr<std::map<std::string, Tensor>> m =
+      ReadTensorSetFile(std::string(kDir) + name + "_expected.pb");
+  EXPECT_TRUE(m.ok()) << m.status();
+  return m.ok() ? *std::move(m) : std::map<std::string, Tensor>{};
 }
 
 std::unique_ptr<Session> Load(const std::string& path, bool fuse, int threads = 1) {

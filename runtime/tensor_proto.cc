@@ -178,6 +178,23 @@ absl::StatusOr<Tensor> ReadTensorProtoFile(const std::string& path, std::string*
   return TensorFromProto(p, path);
 }
 
+absl::StatusOr<std::map<std::string, Tensor>> ReadTensorSetFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open"));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  onnx::GraphProto g;
+  if (!g.ParseFromString(ss.str())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, ": not a serialized onnx.GraphProto (protobuf parse failed)"));
+  }
+  std::map<std::string, Tensor> tensors;
+  for (const onnx::TensorProto& t : g.initializer()) {
+    ASSIGN_OR_RETURN(tensors[t.name()], TensorFromProto(t, path));
+  }
+  return tensors;
+}
+
 absl::StatusOr<onnx::TensorProto> TensorToProto(const Tensor& input, const std::string& name) {
   if (input.dtype() == DType::kQ8_0) {
     return absl::UnimplementedError(absl::StrCat("tensor \"", name, "\": q8_0 has no ONNX type"));

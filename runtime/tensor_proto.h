@@ -12,6 +12,7 @@
 #ifndef TENSORPORT_RUNTIME_TENSOR_PROTO_H_
 #define TENSORPORT_RUNTIME_TENSOR_PROTO_H_
 
+#include <map>
 #include <string>
 
 #include <onnx/onnx-data_pb.h>
@@ -38,6 +39,10 @@ absl::StatusOr<Tensor> TakeTensorFromProto(onnx::TensorProto* proto, absl::strin
 
 // Reads a serialized TensorProto file; also returns its name via `name` when non-null.
 absl::StatusOr<Tensor> ReadTensorProtoFile(const std::string& path, std::string* name = nullptr);
+
+// The initializers of a serialized onnx.GraphProto file by name: how test scripts hand a set of
+// named tensors (inputs, expected outputs) to C++ tests.
+absl::StatusOr<std::map<std::string, Tensor>> ReadTensorSetFile(const std::string& path);
 
 // A sequence of tensors from an onnx.SequenceProto (sequences of sequences, maps and sparse
 // tensors are Unimplemented). An empty sequence takes `empty_elem_type`.

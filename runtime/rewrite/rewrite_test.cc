@@ -4,10 +4,8 @@
 // rewrite must actually have fired (its counter), so a rewrite that silently stops matching its
 // pattern fails here instead of passing vacuously.
 #include <cmath>
-#include <fstream>
 #include <functional>
 #include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -23,14 +21,10 @@ namespace {
 const char kDir[] = "runtime/rewrite/testdata/";
 
 std::map<std::string, Tensor> Expected(const std::string& name) {
-  std::ifstream in(std::string(kDir) + name + "_expected.pb", std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  onnx::GraphProto g;
-  EXPECT_TRUE(g.ParseFromString(ss.str())) << name;
-  std::map<std::string, Tensor> m;
-  for (const auto& t : g.initializer()) m[t.name()] = *TensorFromProto(t, "expected");
-  return m;
+  absl::StatusOr<std::map<std::string, Tensor>> m =
+      ReadTensorSetFile(std::string(kDir) + name + "_expected.pb");
+  EXPECT_TRUE(m.ok()) << m.status();
+  return m.ok() ? *std::move(m) : std::map<std::string, Tensor>{};
 }
 
 std::unique_ptr<Session> Load(const std::string& name, const std::string& backend, bool fuse,

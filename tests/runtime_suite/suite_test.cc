@@ -8,10 +8,8 @@
 //   - the outputs must match the reference backend's (double-precision loops).
 // ONNX Runtime's outputs on the same models are checked by suite_ort_test.sh.
 #include <cmath>
-#include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -37,14 +35,10 @@ const std::set<std::string>& MetadataOps() {
 }
 
 std::map<std::string, Tensor> Inputs(const std::string& model) {
-  std::ifstream in(std::string(kDir) + model + ".inputs.pb", std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  onnx::GraphProto g;
-  EXPECT_TRUE(g.ParseFromString(ss.str())) << model;
-  std::map<std::string, Tensor> m;
-  for (const auto& t : g.initializer()) m[t.name()] = *TensorFromProto(t, "inputs");
-  return m;
+  absl::StatusOr<std::map<std::string, Tensor>> m =
+      ReadTensorSetFile(std::string(kDir) + model + ".inputs.pb");
+  EXPECT_TRUE(m.ok()) << m.status();
+  return m.ok() ? *std::move(m) : std::map<std::string, Tensor>{};
 }
 
 std::unique_ptr<Session> Load(const std::string& model, const std::string& backend, bool fuse,
