@@ -257,34 +257,18 @@ absl::StatusOr<std::shared_ptr<const DnnlConv>> DnnlConv::Build(const DnnlConvCo
       return true;
     };
     const memory::desc any_src(src, f32, Tag::any), any_dst(dst, f32, Tag::any);
-    // A blocked input padded by us (PadBlocked, per run) and an unpadded primitive: where oneDNN
-    // has only its reference kernel for the padded geometry, and first for dilated or long
-    // kernels, where its direct kernels' border handling costs more than the copy
-    // (kernel_library_bench: HiFi-GAN's k=11 dilation-3 resblock conv 21.8 -> 10.9 ms, wav2vec2's
-    // k=128 grouped positional conv 12.7 -> 6.5 ms; 3x3 convolutions gain nothing).
-    auto make_prepadded = [&]() -> bool {
-      if (c.transpose || c.src != Layout::kBlocked8) return false;
+    bool made = make(src_md, dst_md, pl, pr);
+    if (!made && !c.transpose && c.src == Layout::kBlocked8) {
       memory::dims padded = src;
       for (int d = 0; d < nd; ++d) padded[2 + d] += pl[d] + pr[d];
       const memory::dims zero(nd, 0);
-      try {
-        if (!make(memory::desc(padded, f32, BlockedTag(nd)), dst_md, zero, zero)) return false;
-      } catch (const dnnl::error&) {
-        return false;
+      made = make(memory::desc(padded, f32, BlockedTag(nd)), dst_md, zero, zero);
+      if (made) {
+        im.prepad = true;
+        im.pad_l.assign(pl.begin(), pl.end());
+        im.pad_r.assign(pr.begin(), pr.end());
       }
-      im.prepad = true;
-      im.pad_l.assign(pl.begin(), pl.end());
-      im.pad_r.assign(pr.begin(), pr.end());
-      return true;
-    };
-    bool has_pad = false, wide = false;
-    for (int d = 0; d < nd; ++d) {
-      has_pad = has_pad || pl[d] > 0 || pr[d] > 0;
-      wide = wide || p.dilations[d] > 1 || p.kernel[d] >= 32;
     }
-    bool made = has_pad && wide && make_prepadded();
-    if (!made) made = make(src_md, dst_md, pl, pr);
-    if (!made) made = make_prepadded();
     if (!made && !make(any_src, any_dst, pl, pr)) {
       return absl::UnimplementedError("oneDNN has only its reference convolution for this");
     }
