@@ -335,42 +335,6 @@ absl::Status DnnlConv::Run(const float* src, const float* residual, float* dst,
   return absl::OkStatus();
 }
 
-namespace {
-// A slot's record that oneDNN declined a config (so the next run does not ask again).
-struct Declined : public NodeState {
-  DnnlConvConfig config;
-};
-}  // namespace
-
-absl::StatusOr<std::shared_ptr<const DnnlConv>> CachedDnnlConv(KernelContext& ctx,
-                                                               const DnnlConvConfig& c,
-                                                               const float* weights,
-                                                               const float* bias,
-                                                               bool weights_constant) {
-  NodeStateSlot* slot = ctx.state_slot();
-  if (slot != nullptr) {
-    std::shared_ptr<NodeState> kept = slot->Load();
-    if (auto conv = std::dynamic_pointer_cast<const DnnlConv>(kept);
-        conv != nullptr && weights_constant && conv->config() == c) {
-      return conv;
-    }
-    if (auto d = std::dynamic_pointer_cast<const Declined>(kept); d != nullptr && d->config == c) {
-      return absl::UnimplementedError("oneDNN declined this convolution");
-    }
-  }
-  absl::StatusOr<std::shared_ptr<const DnnlConv>> made = DnnlConv::Create(c, weights, bias);
-  if (slot != nullptr) {
-    if (made.ok() && weights_constant) {
-      slot->Store(std::const_pointer_cast<DnnlConv>(*made));
-    } else if (!made.ok()) {
-      auto d = std::make_shared<Declined>();
-      d->config = c;
-      slot->Store(d);
-    }
-  }
-  return made;
-}
-
 }  // namespace cpu
 }  // namespace rt
 }  // namespace tp

@@ -80,14 +80,44 @@ class DnnlConv : public NodeState {
 // The physical shape of the output in config c's dst layout.
 Shape DnnlConvOutputShape(const DnnlConvConfig& c);
 
-// A DnnlConv for this node: the one kept in the node's state slot when it was made for the same
-// config and `weights_constant` (the weights are an initializer), else a new one (stored in the
-// slot when the weights are constant).
-absl::StatusOr<std::shared_ptr<const DnnlConv>> CachedDnnlConv(KernelContext& ctx,
-                                                               const DnnlConvConfig& c,
-                                                               const float* weights,
-                                                               const float* bias,
-                                                               bool weights_constant);
+// A slot's record that T::Create declined a config (so the next run does not ask again).
+template <typename T>
+struct DeclinedConfig : public NodeState {
+  DnnlConvConfig config;
+};
+
+// A T (DnnlConv, PhaseDeconv: anything with Create(config, weights, bias) and config()) for this
+// node: the one kept in the node's state slot when it was made for the same config and
+// `weights_constant` (the weights are an initializer), else a new one (stored in the slot when
+// the weights are constant). A config T declined once is declined again without asking.
+template <typename T>
+absl::StatusOr<std::shared_ptr<const T>> CachedConv(KernelContext& ctx, const DnnlConvConfig& c,
+                                                    const float* weights, const float* bias,
+                                                    bool weights_constant) {
+  NodeStateSlot* slot = ctx.state_slot();
+  if (slot != nullptr) {
+    std::shared_ptr<NodeState> kept = slot->Load();
+    if (auto t = std::dynamic_pointer_cast<const T>(kept);
+        t != nullptr && weights_constant && t->config() == c) {
+      return t;
+    }
+    if (auto d = std::dynamic_pointer_cast<const DeclinedConfig<T>>(kept);
+        d != nullptr && d->config == c) {
+      return absl::UnimplementedError("declined before for this configuration");
+    }
+  }
+  absl::StatusOr<std::shared_ptr<const T>> made = T::Create(c, weights, bias);
+  if (slot != nullptr) {
+    if (made.ok() && weights_constant) {
+      slot->Store(std::const_pointer_cast<T>(*made));
+    } else if (!made.ok()) {
+      auto d = std::make_shared<DeclinedConfig<T>>();
+      d->config = c;
+      slot->Store(d);
+    }
+  }
+  return made;
+}
 
 }  // namespace cpu
 }  // namespace rt

@@ -120,7 +120,7 @@ absl::Status FusedConvolution(KernelContext& ctx, bool transpose) {
   const bool residual_ok = r_in == nullptr || r.shape() == out_shape;
   if (transpose && residual_ok && PhaseDeconvSupports(c)) {
     const bool constant = ctx.IsConstantInput(1) && (b_in == nullptr || ctx.IsConstantInput(2));
-    absl::StatusOr<std::shared_ptr<const PhaseDeconv>> d = CachedPhaseDeconv(
+    absl::StatusOr<std::shared_ptr<const PhaseDeconv>> d = CachedConv<PhaseDeconv>(
         ctx, c, w.data_as<float>(), b_in ? b.data_as<float>() : nullptr, constant);
     if (d.ok()) {
       Tensor y = Tensor::Uninitialized(DType::kF32, out_shape);
@@ -133,8 +133,8 @@ absl::Status FusedConvolution(KernelContext& ctx, bool transpose) {
   }
   if (!transpose && DnnlSupports(c) && residual_ok) {
     const bool constant = ctx.IsConstantInput(1) && (b_in == nullptr || ctx.IsConstantInput(2));
-    absl::StatusOr<std::shared_ptr<const DnnlConv>> conv =
-        CachedDnnlConv(ctx, c, w.data_as<float>(), b_in ? b.data_as<float>() : nullptr, constant);
+    absl::StatusOr<std::shared_ptr<const DnnlConv>> conv = CachedConv<DnnlConv>(
+        ctx, c, w.data_as<float>(), b_in ? b.data_as<float>() : nullptr, constant);
     if (conv.ok()) {
       Tensor y = Tensor::Uninitialized(DType::kF32, out_shape);
       RETURN_IF_ERROR(ctx.Annotate((*conv)->Run(x.data_as<float>(),

@@ -192,42 +192,6 @@ absl::Status PhaseDeconv::Run(const float* src, const float* residual, float* ds
   return absl::OkStatus();
 }
 
-namespace {
-struct PhaseDeclined : public NodeState {
-  DnnlConvConfig config;
-};
-}  // namespace
-
-absl::StatusOr<std::shared_ptr<const PhaseDeconv>> CachedPhaseDeconv(KernelContext& ctx,
-                                                                     const DnnlConvConfig& c,
-                                                                     const float* weights,
-                                                                     const float* bias,
-                                                                     bool weights_constant) {
-  NodeStateSlot* slot = ctx.state_slot();
-  if (slot != nullptr) {
-    std::shared_ptr<NodeState> kept = slot->Load();
-    if (auto d = std::dynamic_pointer_cast<const PhaseDeconv>(kept);
-        d != nullptr && weights_constant && d->config() == c) {
-      return d;
-    }
-    if (auto n = std::dynamic_pointer_cast<const PhaseDeclined>(kept);
-        n != nullptr && n->config == c) {
-      return absl::UnimplementedError("the phase decomposition declined this ConvTranspose");
-    }
-  }
-  absl::StatusOr<std::shared_ptr<const PhaseDeconv>> made = PhaseDeconv::Create(c, weights, bias);
-  if (slot != nullptr) {
-    if (made.ok() && weights_constant) {
-      slot->Store(std::const_pointer_cast<PhaseDeconv>(*made));
-    } else if (!made.ok()) {
-      auto n = std::make_shared<PhaseDeclined>();
-      n->config = c;
-      slot->Store(n);
-    }
-  }
-  return made;
-}
-
 }  // namespace cpu
 }  // namespace rt
 }  // namespace tp

@@ -57,13 +57,6 @@ class PhaseDeconv : public NodeState {
   std::vector<float> bias_;  // [M], zeros when absent
 };
 
-// The node's PhaseDeconv from its state slot when made for the same config (and constant weights),
-// else a new one (kept when the weights are constant).
-absl::StatusOr<std::shared_ptr<const PhaseDeconv>> CachedPhaseDeconv(KernelContext& ctx,
-                                                                     const DnnlConvConfig& c,
-                                                                     const float* weights,
-                                                                     const float* bias,
-                                                                     bool weights_constant);
 
 }  // namespace cpu
 }  // namespace rt

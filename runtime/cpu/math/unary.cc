@@ -44,22 +44,6 @@ absl::Status Unary(KernelContext& ctx, F f, Cost cost = Cost::kCheap) {
   return absl::OkStatus();
 }
 
-// Unary op with an array kernel (Sigmoid, Erf: AVX2 loops in vector_math.h).
-absl::Status UnaryArray(KernelContext& ctx, void (*fn)(const float*, float*, int64_t)) {
-  if (!AllF32(ctx, {0})) return ReferenceFallback(ctx);
-  ASSIGN_OR_RETURN(const Tensor* x_in, ctx.Input(0));
-  ASSIGN_OR_RETURN(Tensor xt, x_in->Contiguous());
-  Tensor yt = Tensor::Uninitialized(DType::kF32, x_in->shape());
-  const float* x = xt.data_as<float>();
-  float* y = yt.mutable_data_as<float>();
-  const int64_t n = yt.num_elements();
-  ParallelFor(ThreadsFor(ctx, n, Cost::kMath), n, [x, y, fn](int64_t i0, int64_t i1) {
-    fn(x + i0, y + i0, i1 - i0);
-  });
-  ctx.SetOutput(0, std::move(yt));
-  return absl::OkStatus();
-}
-
 // Unary op computed a block at a time by `fn(x, y, n)` (array forms that need scratch or the
 // vector exp).
 template <typename F>
@@ -93,11 +77,11 @@ absl::Status LeakyReluKernel(KernelContext& ctx) {
   const float alpha = ctx.GetFloat("alpha", 0.01f);
   return Unary(ctx, [alpha](float v) { return v >= 0 ? v : v * alpha; });
 }
-absl::Status SigmoidKernel(KernelContext& ctx) { return UnaryArray(ctx, SigmoidArray); }
+absl::Status SigmoidKernel(KernelContext& ctx) { return UnaryBlocks(ctx, SigmoidArray); }
 absl::Status TanhKernel(KernelContext& ctx) {
   return Unary(ctx, [](float v) { return std::tanh(v); }, Cost::kMath);
 }
-absl::Status ErfKernel(KernelContext& ctx) { return UnaryArray(ctx, ErfArray); }
+absl::Status ErfKernel(KernelContext& ctx) { return UnaryBlocks(ctx, ErfArray); }
 // std::exp: Exp's overflow to +inf is part of its contract, FastExp saturates.
 absl::Status ExpKernel(KernelContext& ctx) {
   return Unary(ctx, [](float v) { return std::exp(v); }, Cost::kMath);

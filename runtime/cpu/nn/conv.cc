@@ -149,7 +149,7 @@ absl::Status RunOnDnnl(KernelContext& ctx, bool transpose, ConvBuffers& io, bool
   if (transpose) {
     // Phase convolutions only: oneDNN's own deconvolution is slower than the col2im kernel.
     if (!PhaseDeconvSupports(c)) return absl::OkStatus();
-    absl::StatusOr<std::shared_ptr<const PhaseDeconv>> d = CachedPhaseDeconv(
+    absl::StatusOr<std::shared_ptr<const PhaseDeconv>> d = CachedConv<PhaseDeconv>(
         ctx, c, io.w.data_as<float>(), io.has_bias ? io.b.data_as<float>() : nullptr, constant);
     if (!d.ok()) return absl::OkStatus();
     RETURN_IF_ERROR(ctx.Annotate((*d)->Run(io.x.data_as<float>(), nullptr,
@@ -159,9 +159,8 @@ absl::Status RunOnDnnl(KernelContext& ctx, bool transpose, ConvBuffers& io, bool
     return absl::OkStatus();
   }
   if (!DnnlSupports(c)) return absl::OkStatus();
-  absl::StatusOr<std::shared_ptr<const DnnlConv>> conv =
-      CachedDnnlConv(ctx, c, io.w.data_as<float>(), io.has_bias ? io.b.data_as<float>() : nullptr,
-                     constant);
+  absl::StatusOr<std::shared_ptr<const DnnlConv>> conv = CachedConv<DnnlConv>(
+      ctx, c, io.w.data_as<float>(), io.has_bias ? io.b.data_as<float>() : nullptr, constant);
   if (!conv.ok()) return absl::OkStatus();  // oneDNN has no implementation: ours runs
   RETURN_IF_ERROR(ctx.Annotate((*conv)->Run(io.x.data_as<float>(), nullptr,
                                             io.y.mutable_data_as<float>(), Threads(ctx))));
