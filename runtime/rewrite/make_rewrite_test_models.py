@@ -13,7 +13,8 @@ statistics are randomized so folding is visible.
 - constants: arithmetic and a Reshape whose shape is computed from constants (the exporter's own
   folding off), so constant folding has work.
 - attention: multi-head attention written as PyTorch exports it (q @ k^T * scale, softmax,
-  a @ v) plus a Div-scaled product with a transposed left operand.
+  a @ v) plus a Div-scaled product with a transposed left operand and a product scaled by a
+  [1, 1, 1] constant (not a pure scale: it raises the rank).
 - cnn: a MobileNetV3-flavoured block stack at opset 13: conv + hard-swish written as
   HardSigmoid + Mul, depthwise conv, squeeze-excitation (GlobalAveragePool, 1x1 convs, ReLU,
   HardSigmoid, broadcast Mul), residual Add + ReLU, MaxPool, AveragePool, nearest and bilinear
@@ -162,7 +163,8 @@ class Cnn(nn.Module):
 
 class Attention(nn.Module):
     """q @ k^T * scale (Transpose + Mul folded into the MatMul), a Div-scaled product with a
-    transposed left operand, and the values product."""
+    transposed left operand, the values product, and a product scaled by a one-element constant
+    of higher rank (broadcasting makes the result rank 3: that Mul must stay)."""
 
     def __init__(self, dim=16, heads=2):
         super().__init__()
@@ -175,7 +177,9 @@ class Attention(nn.Module):
         q, k, v = qkv[0], qkv[1], qkv[2]
         a = torch.softmax(q @ k.transpose(-1, -2) * (d // self.heads) ** -0.5, dim=-1)
         g = (q.transpose(-1, -2) @ v) / 4.0
-        return (a @ v).transpose(1, 2).reshape(b, t, d), g
+        x0 = x[0]
+        h = (x0 @ x0.transpose(0, 1)) * torch.full((1, 1, 1), 0.5)
+        return (a @ v).transpose(1, 2).reshape(b, t, d), g, h
 
 
 def main():

@@ -134,7 +134,7 @@ TEST(RewriteTest, ConstantFolding) {
 TEST(RewriteTest, TransposesAndScalesFoldedIntoMatMul) {
   RunCheck({"attention",
             {"x"},
-            {"out0", "out1"},
+            {"out0", "out1", "out2"},
             {{"matmul_transpose_scale",
               [](const FusedGraph& g) { return g.matmul_transpose_scale >= 2 ? 1 : 0; }}}});
 }
