@@ -290,8 +290,13 @@ absl::Status RunConvert(const ConvertOptions& options, std::ostream& out) {
     release(previous);
     previous = static_cast<int64_t>(i);
     // Map the sources' pages in with one call each, instead of a page fault per page while the
-    // tensor is transformed or copied out.
-    for (const Tensor& t : plan.SourceTensors(i)) t.PrefetchPages();
+    // tensor is transformed or cast; not for bytes the writer copies inside the kernel, which
+    // never touches the mapping.
+    const PlannedOutput& o = plan.outputs()[i];
+    for (const Tensor& t : plan.SourceTensors(i)) {
+      const bool copied_as_is = o.transforms.empty() && t.dtype() == o.dtype && MovableInKernel(t);
+      if (!copied_as_is) t.PrefetchPages();
+    }
     return plan.Produce(i);
   };
   absl::Status written = writer->write(options.output, metadata, specs, produce, WriteOptions{});
