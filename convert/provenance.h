@@ -38,7 +38,8 @@
 
 namespace tp {
 
-inline constexpr char kProvenanceKey[] = "tensorport.provenance";
+// The metadata key of the record: kProvenanceKey, in convert/schema_engine.h (the plan keeps a
+// source's own record from colliding with the new one).
 
 struct Provenance {
   std::string tool;

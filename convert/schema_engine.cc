@@ -23,7 +23,8 @@ int EditDistance(absl::string_view a, absl::string_view b) {
   for (size_t i = 1; i <= a.size(); ++i) {
     cur[0] = static_cast<int>(i);
     for (size_t j = 1; j <= b.size(); ++j) {
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      cur[j] =
+          std::min({prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)});
     }
     std::swap(prev, cur);
   }
@@ -74,7 +75,8 @@ absl::StatusOr<ConversionPlan> Plan(const Checkpoint& source, const schema::Conv
     RETURN_IF_ERROR(PlanFuseWeightNorm(planner, schema::FuseWeightNorm(), -1));
   }
   if (schema != nullptr) {
-    for (int i = 0; i < schema->pass_size(); ++i) RETURN_IF_ERROR(planner.RunPass(schema->pass(i), i));
+    for (int i = 0; i < schema->pass_size(); ++i)
+      RETURN_IF_ERROR(planner.RunPass(schema->pass(i), i));
   }
   ConversionPlan plan;
   if (conv_layout == ConvLayout::kMlx) {
@@ -106,7 +108,8 @@ absl::StatusOr<ConversionPlan> Plan(const Checkpoint& source, const schema::Conv
       return absl::StrJoin(parts, "|");
     };
     if (schema->conv1d_weight_size() > 0) {
-      RETURN_IF_ERROR(PlanPermute(planner, any_of(schema->conv1d_weight()), {0, 2, 1}, 3, -1, false));
+      RETURN_IF_ERROR(
+          PlanPermute(planner, any_of(schema->conv1d_weight()), {0, 2, 1}, 3, -1, false));
     }
     if (schema->conv_transpose1d_weight_size() > 0) {
       RETURN_IF_ERROR(
@@ -148,15 +151,14 @@ absl::StatusOr<ConversionPlan> Plan(const Checkpoint& source, const schema::Conv
     }
   }
   if (!duplicates.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(options.schema_source,
-                                                   ": several tensors would be written as ",
-                                                   absl::StrJoin(duplicates, ", "),
-                                                   "; expected unique output names"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(options.schema_source, ": several tensors would be written as ",
+                     absl::StrJoin(duplicates, ", "), "; expected unique output names"));
   }
   if (!too_long.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "GGUF tensor names are limited to 63 bytes; ", too_long.size(), " exceed it: ",
-        absl::StrJoin(too_long, ", "),
+        "GGUF tensor names are limited to 63 bytes; ", too_long.size(),
+        " exceed it: ", absl::StrJoin(too_long, ", "),
         "; add a rename rule, e.g. pass { rename { pattern: \"long\\\\.prefix\\\\.(.*)\" "
         "replacement: \"short.\\\\1\" } }"));
   }
@@ -191,9 +193,9 @@ absl::StatusOr<ConversionPlan> Plan(const Checkpoint& source, const schema::Conv
       }
     }
     if (!diffs.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat(options.schema_source, ": the output differs ",
-                                                     "from the expected inventory in ", diffs.size(),
-                                                     " places: ", absl::StrJoin(diffs, "; ")));
+      return absl::InvalidArgumentError(absl::StrCat(
+          options.schema_source, ": the output differs ", "from the expected inventory in ",
+          diffs.size(), " places: ", absl::StrJoin(diffs, "; ")));
     }
   }
 
@@ -210,11 +212,13 @@ absl::StatusOr<ConversionPlan> Plan(const Checkpoint& source, const schema::Conv
     o.bytes = BytesOf(n.dtype, n.shape);
     o.transforms = n.transforms;
     o.notes = n.notes;
-    if (conv_layout == ConvLayout::kMlx && n.shape.size() == 3 && absl::EndsWith(n.name, "weight")) {
+    if (conv_layout == ConvLayout::kMlx && n.shape.size() == 3 &&
+        absl::EndsWith(n.name, "weight")) {
       bool permuted = false;
       for (const Transform& t : n.transforms) permuted = permuted || t.op == "permute";
       if (!permuted) {
-        plan.notes_.push_back(absl::StrCat("\"", n.name, "\" is 3-D but not declared as a Conv1d or ",
+        plan.notes_.push_back(absl::StrCat("\"", n.name,
+                                           "\" is 3-D but not declared as a Conv1d or ",
                                            "ConvTranspose1d weight: left in its source layout"));
       }
     }
@@ -230,8 +234,8 @@ absl::StatusOr<ConversionPlan> Plan(const Checkpoint& source, const schema::Conv
     config = std::make_unique<google::protobuf::Struct>();
     auto st = google::protobuf::util::JsonStringToMessage(options.config_json, config.get());
     if (!st.ok()) {
-      return absl::InvalidArgumentError(absl::StrCat(options.config_path,
-                                                     ": not a JSON object: ", st.ToString()));
+      return absl::InvalidArgumentError(
+          absl::StrCat(options.config_path, ": not a JSON object: ", st.ToString()));
     }
   }
   Metadata meta;
@@ -246,7 +250,8 @@ absl::StatusOr<ConversionPlan> Plan(const Checkpoint& source, const schema::Conv
       meta.emplace_back("general.file_type",
                         MetaValue::UInt(FileType(*out_type), MetaValue::Type::kU32));
       if (*out_type == OutType::kQ8_0) {
-        meta.emplace_back("general.quantization_version", MetaValue::UInt(2, MetaValue::Type::kU32));
+        meta.emplace_back("general.quantization_version",
+                          MetaValue::UInt(2, MetaValue::Type::kU32));
       }
     }
   }
@@ -270,9 +275,18 @@ absl::StatusOr<ConversionPlan> Plan(const Checkpoint& source, const schema::Conv
     if (schema != nullptr && !schema->source_metadata_prefix().empty()) {
       prefix = schema->source_metadata_prefix();
     }
+    // Formats with a flat string map keep the source's keys as they are, unless this output
+    // sets the key itself: then the source's value goes under the prefix, as in GGUF.
+    const size_t own = meta.size();
+    auto set_here = [&](const std::string& key) {
+      for (size_t k = 0; k < own; ++k) {
+        if (meta[k].first == key) return true;
+      }
+      return key == kProvenanceKey;  // added by the converter: describes this output
+    };
     for (const auto& [key, value] : source.metadata) {
       if (value.type == MetaValue::Type::kNone) continue;
-      meta.emplace_back(is_gguf ? absl::StrCat(prefix, key) : key, value);
+      meta.emplace_back(is_gguf || set_here(key) ? absl::StrCat(prefix, key) : key, value);
     }
   }
   if (!is_gguf) {

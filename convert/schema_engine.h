@@ -22,24 +22,27 @@
 #ifndef TENSORPORT_CONVERT_SCHEMA_ENGINE_H_
 #define TENSORPORT_CONVERT_SCHEMA_ENGINE_H_
 
-#include <optional>
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "convert/options.h"
+#include "convert/transform.h"
 #include "core/checkpoint.h"
 #include "core/metadata.h"
 #include "core/tensor.h"
-#include "convert/options.h"
-#include "convert/transform.h"
 #include "core/tensor_ops.h"
 #include "formats/registry.h"
 #include "schemas/conversion.pb.h"
 
 namespace tp {
+
+// The metadata key under which convert records how an output was made (convert/provenance.h).
+inline constexpr char kProvenanceKey[] = "tensorport.provenance";
 
 struct PlannedOutput {
   std::string name;
@@ -58,14 +61,14 @@ struct PlannedOutput {
 struct EngineOptions {
   // "gguf", "safetensors", "npz", ... decides GGUF-only checks and metadata handling.
   std::string target_format;
-  std::optional<OutType> out_type;        // none: the schema's, else source dtypes kept
+  std::optional<OutType> out_type;  // none: the schema's, else source dtypes kept
   bool fuse_weight_norm = false;
   std::optional<ConvLayout> conv_layout;  // none: the schema's, else torch
   bool allow_unmapped = false;
-  std::string arch;         // general.architecture override
-  std::string name;         // general.name fallback (the input file's stem)
-  std::string config_json;  // contents of --config, empty when none
-  std::string config_path;  // for messages
+  std::string arch;                      // general.architecture override
+  std::string name;                      // general.name fallback (the input file's stem)
+  std::string config_json;               // contents of --config, empty when none
+  std::string config_path;               // for messages
   std::string schema_source = "schema";  // for messages
 };
 

@@ -45,6 +45,17 @@ ups = [t for t in r['tensors'] if t['target'] == 'ups.0.weight'][0]
 assert ups['sources'] == ['ups.0.weight_g', 'ups.0.weight_v'], ups
 assert ups['transforms'] == ['fuse_weight_norm(dim=0)'], ups
 print('report ok')"
+    # A converted file converted again (GGUF -> safetensors): same values, and the source's own
+    # provenance record kept beside the new one under the source prefix, not as a second key.
+    "$B" --quiet --allow-unmapped "$T/g.gguf" "$T/g.safetensors"
+    "${CHECK[@]}" "$T/g.safetensors" "$D/bigvgan_expected_hifigan.npz"
+    /usr/bin/python3 -c "
+import json, struct
+b = open('$T/g.safetensors', 'rb').read()
+meta = json.loads(b[8:8 + struct.unpack('<Q', b[:8])[0]])['__metadata__']
+assert json.loads(meta['tensorport.provenance'])['source']['file'] == 'g.gguf', meta
+assert json.loads(meta['tensorport.source.tensorport.provenance'])['source']['file'] == 'bigvgan.pth'
+print('re-conversion provenance ok')"
     "$B" --quiet --preset hifigan --select generator --out-type f16 "$D/bigvgan.pth" "$T/g16.gguf"
     "${CHECK[@]}" "$T/g16.gguf" "$D/bigvgan_expected_hifigan.npz" --dtype f16 \
       --meta general.file_type=1
@@ -62,6 +73,9 @@ print('report ok')"
       sel=(); [[ $m == bigvgan ]] && sel=(--select generator)
       "$B" --quiet --preset mlx "${sel[@]}" "$D/$m.pth" "$T/$m.safetensors"
       "${CHECK[@]}" "$T/$m.safetensors" "$D/${m}_expected_mlx.npz"
+      # safetensors -> safetensors again: the source's provenance key must not appear twice.
+      "$B" --quiet --allow-unmapped "$T/$m.safetensors" "$T/$m.again.safetensors"
+      "${CHECK[@]}" "$T/$m.again.safetensors" "$D/${m}_expected_mlx.npz"
     done
     # The HiFi-GAN preset declares its layouts too, so --conv-layout mlx works with it.
     "$B" --quiet --preset hifigan --conv-layout mlx --select generator "$D/bigvgan.pth" "$T/h.safetensors"
