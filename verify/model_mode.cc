@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <cstring>
-#include <optional>
-#include <tuple>
 #include <map>
+#include <optional>
 #include <set>
+#include <tuple>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -164,8 +164,8 @@ std::map<std::string, std::vector<std::string>> FindModuleEntrances(
         if (v.empty() || session.initializers().count(v)) continue;
         auto p = producer.find(v);
         // Constants are parameters of the module, not what flows into it.
-        if (p != producer.end() && (modules[p->second].count(m) ||
-                                    g.node(p->second).op_type() == "Constant")) {
+        if (p != producer.end() &&
+            (modules[p->second].count(m) || g.node(p->second).op_type() == "Constant")) {
           continue;
         }
         std::vector<std::string>& list = entrances[m];
@@ -176,8 +176,8 @@ std::map<std::string, std::vector<std::string>> FindModuleEntrances(
   return entrances;
 }
 
-std::vector<ModuleOutput> FindModuleOutputs(
-    const rt::Session& session, const std::function<bool(const std::string&)>& known) {
+std::vector<ModuleOutput> FindModuleOutputs(const rt::Session& session,
+                                            const std::function<bool(const std::string&)>& known) {
   std::vector<ModuleOutput> out;
   for (const auto& [m, list] : FindModuleExits(session, known)) {
     const ModuleExit& last = list.back();
@@ -286,11 +286,11 @@ absl::StatusOr<bool> SameBits(const Tensor& a, const Tensor& b) {
 struct Observation {
   enum class Kind { kNone, kValue, kIdentity, kFolded };
   Kind kind = Kind::kNone;
-  std::string value;          // kValue / kFolded: the graph value compared
-  std::vector<int> perm;      // candidate permuted to the reference layout first
-  bool reshape = false;       // candidate reshaped (size-1 axes only)
-  int source_entry = -1;      // kIdentity: the entry whose observation stands for this one;
-                              // kFolded: the entry folded into this one
+  std::string value;      // kValue / kFolded: the graph value compared
+  std::vector<int> perm;  // candidate permuted to the reference layout first
+  bool reshape = false;   // candidate reshaped (size-1 axes only)
+  int source_entry = -1;  // kIdentity: the entry whose observation stands for this one;
+                          // kFolded: the entry folded into this one
   std::string note;
 };
 
@@ -311,6 +311,14 @@ class ModelAligner {
         if (!o.empty()) values_.insert(o);
       }
     }
+    for (int i : session.order()) {
+      const onnx::NodeProto& node = g.node(i);
+      const std::string m = NodeScopeModule(node.name(), known);
+      if (m.empty()) continue;
+      for (const std::string& o : node.output()) {
+        if (!o.empty()) own_values_[m].push_back(o);
+      }
+    }
   }
 
   // Values flowing into the module's nodes from outside it.
@@ -324,9 +332,14 @@ class ModelAligner {
   std::set<std::string> Wanted() const {
     std::set<std::string> w;
     for (const NamedTensor& t : reference_.tensors) {
-      for (const std::string& v : Candidates(t.name)) w.insert(v);
+      const std::vector<std::string> candidates = Candidates(t.name);
+      w.insert(candidates.begin(), candidates.end());
       auto it = entrances_.find(t.name);
       if (it != entrances_.end()) w.insert(it->second.begin(), it->second.end());
+      if (candidates.empty()) {  // Resolve's step 4 may look among its parent's own values
+        const std::vector<std::string>& own = OwnValues(ParentWithNodes(t.name));
+        w.insert(own.begin(), own.end());
+      }
     }
     return w;
   }
@@ -381,9 +394,36 @@ class ModelAligner {
         continue;
       }
       // 4. Its output is what flows into the next layer that has nodes (a Dropout after a
-      //    functional activation).
+      //    functional activation). When that layer is the one it belongs to (ConvNeXt's
+      //    `stochastic_depth(layer_scale * block(x)) + x`), what flows into the parent is the
+      //    parent's input, not this entry's: then its value is one the parent computes itself
+      //    (not from a child, not the parent's own output) of this entry's shape.
       for (size_t k = i + 1; k < n; ++k) {
         if (no_nodes[k]) continue;
+        const std::string& name = reference_.tensors[i].name;
+        if (absl::StartsWith(name, reference_.tensors[k].name + ".")) {
+          const std::string parent = ParentWithNodes(name);
+          std::set<std::string> leaving;
+          auto exits = exits_.find(parent);
+          if (exits != exits_.end()) {
+            for (const ModuleExit& e : exits->second) leaving.insert(e.value);
+          }
+          std::vector<std::string> fit;
+          for (const std::string& v : OwnValues(parent)) {
+            auto c = run.find(v);
+            if (c != run.end() && c->second.shape() == ref.shape() && !leaving.count(v)) {
+              fit.push_back(v);
+            }
+          }
+          if (fit.empty()) break;
+          ASSIGN_OR_RETURN(obs[i], Choose(ref, fit, run));
+          obs[i].note = absl::StrCat(
+              "no nodes in the graph (identity in eval mode): compared with ", "\"", obs[i].value,
+              "\", computed by \"", parent, "\" itself, which it passes on",
+              fit.size() > 1 ? absl::StrCat(" (the closest of ", fit.size(), " of this shape)")
+                             : "");
+          break;
+        }
         auto it = entrances_.find(reference_.tensors[k].name);
         if (it == entrances_.end()) break;
         std::vector<std::string> fit;
@@ -394,8 +434,9 @@ class ModelAligner {
         if (fit.size() == 1) {
           obs[i].kind = Observation::Kind::kValue;
           obs[i].value = fit[0];
-          obs[i].note = absl::StrCat("no nodes in the graph (identity in eval mode): compared with ",
-                                     "the value entering \"", reference_.tensors[k].name, "\"");
+          obs[i].note =
+              absl::StrCat("no nodes in the graph (identity in eval mode): compared with ",
+                           "the value entering \"", reference_.tensors[k].name, "\"");
         }
         break;
       }
@@ -437,20 +478,52 @@ class ModelAligner {
         captured == run.end() || captured->second.shape() != ref.shape()) {
       return false;
     }
-    // The convolution's value equal to its own reference means nothing was folded.
+    // The convolution's value equal to its own reference means nothing was folded, unless it
+    // equals this entry's too: a BatchNorm within tolerance of identity (fresh statistics,
+    // weight 1, bias 0) folded in changes nothing. Then both entries are compared with it.
     LayerResult own;
     own.name = reference_.tensors[c].name;
     RETURN_IF_ERROR(CompareLayer(reference_.tensors[c].tensor, captured->second, diff_, own));
-    if (own.status == LayerStatus::kPass) return false;
+    if (own.status == LayerStatus::kPass) {
+      LayerResult fused;
+      fused.name = reference_.tensors[i].name;
+      RETURN_IF_ERROR(CompareLayer(ref, captured->second, diff_, fused));
+      if (fused.status != LayerStatus::kPass) return false;
+      obs[i].kind = Observation::Kind::kValue;
+      obs[i].value = obs[c].value;
+      obs[i].note =
+          absl::StrCat("no nodes in the graph: folded into \"", reference_.tensors[c].name,
+                       "\" by the exporter (", producer->second,
+                       " + BatchNormalization) and within tolerance of identity here, so "
+                       "both are compared with the fused output");
+      return true;
+    }
     obs[i].kind = Observation::Kind::kFolded;
     obs[i].value = obs[c].value;
     obs[i].source_entry = static_cast<int>(c);
-    obs[i].note = absl::StrCat("folded with \"", reference_.tensors[c].name,
-                               "\" by the exporter (", producer->second,
-                               " + BatchNormalization): compared the fused output");
+    obs[i].note =
+        absl::StrCat("folded with \"", reference_.tensors[c].name, "\" by the exporter (",
+                     producer->second, " + BatchNormalization): compared the fused output");
     obs[c] = Observation();  // reported as excused
     obs[c].source_entry = static_cast<int>(i);
     return true;
+  }
+
+  // The nearest module enclosing `entry` that has nodes of its own ("" when none).
+  std::string ParentWithNodes(const std::string& entry) const {
+    std::string m = entry;
+    for (size_t dot = m.rfind('.'); dot != std::string::npos; dot = m.rfind('.')) {
+      m.resize(dot);
+      if (own_values_.count(m)) return m;
+    }
+    return "";
+  }
+
+  // Values made by the nodes directly in `module`'s scope (not in a child's), in execution order.
+  const std::vector<std::string>& OwnValues(const std::string& module) const {
+    static const std::vector<std::string> kNone;
+    auto it = own_values_.find(module);
+    return it == own_values_.end() ? kNone : it->second;
   }
 
   std::vector<std::string> Candidates(const std::string& entry) const {
@@ -509,8 +582,8 @@ class ModelAligner {
     size_t best = 0;
     if (fits.size() > 1) {
       for (size_t k = 0; k < fits.size(); ++k) {
-        ASSIGN_OR_RETURN(Tensor t, Arrange(run.at(fits[k].value), ref.shape(), fits[k].perm,
-                                           fits[k].reshape));
+        ASSIGN_OR_RETURN(
+            Tensor t, Arrange(run.at(fits[k].value), ref.shape(), fits[k].perm, fits[k].reshape));
         ASSIGN_OR_RETURN(LayerMetrics m, CompareTensors(ref, t, 0, 0));
         fits[k].sqnr = m.sqnr_db;
         if (fits[k].sqnr > fits[best].sqnr) best = k;
@@ -551,7 +624,8 @@ class ModelAligner {
   std::map<std::string, std::vector<ModuleExit>> exits_;
   std::map<std::string, std::vector<std::string>> entrances_;
   std::set<std::string> values_;
-  mutable std::map<std::string, std::string> producer_op_;  // graph value -> op that makes it
+  std::map<std::string, std::vector<std::string>> own_values_;  // see OwnValues
+  mutable std::map<std::string, std::string> producer_op_;      // graph value -> op that makes it
 };
 
 }  // namespace
@@ -563,8 +637,8 @@ absl::StatusOr<Report> DiffModel(const rt::Session& session, const Checkpoint& i
   // Modules inside Loop / Scan bodies and If branches: their calls are known after a run.
   std::set<std::string> ref_names;
   for (const NamedTensor& t : reference.tensors) ref_names.insert(t.name);
-  SubgraphModules sub = SubgraphModules::Find(
-      session, [&](const std::string& n) { return ref_names.count(n) > 0; });
+  SubgraphModules sub =
+      SubgraphModules::Find(session, [&](const std::string& n) { return ref_names.count(n) > 0; });
   ASSIGN_OR_RETURN(auto feed, FeedInputs(session, inputs, reference));
 
   auto run = [&](const std::map<std::string, Tensor>& overrides)
@@ -626,8 +700,8 @@ absl::StatusOr<Report> DiffModel(const rt::Session& session, const Checkpoint& i
     if (o.kind == Observation::Kind::kValue || o.kind == Observation::Kind::kFolded) {
       auto it = captured.find(o.value);
       if (it != captured.end()) {
-        ASSIGN_OR_RETURN(Tensor t, ModelAligner::Arrange(it->second, ref.tensor.shape(), o.perm,
-                                                         o.reshape));
+        ASSIGN_OR_RETURN(Tensor t,
+                         ModelAligner::Arrange(it->second, ref.tensor.shape(), o.perm, o.reshape));
         observed[i] = std::move(t);
       }
     } else if (o.kind == Observation::Kind::kIdentity) {
@@ -643,8 +717,9 @@ absl::StatusOr<Report> DiffModel(const rt::Session& session, const Checkpoint& i
       r.status = LayerStatus::kMissing;
       r.ref_shape = ref.tensor.shape();
       r.ref_dtype = std::string(DTypeName(ref.tensor.dtype()));
-      r.reason = "not observable: the module has no nodes in the exported graph and is neither "
-                 "an identity of an earlier layer nor a BatchNorm folded into a convolution";
+      r.reason =
+          "not observable: the module has no nodes in the exported graph and is neither "
+          "an identity of an earlier layer nor a BatchNorm folded into a convolution";
     } else {
       r.candidate = o.kind == Observation::Kind::kIdentity
                         ? absl::StrCat("= ", reference.tensors[o.source_entry].name)

@@ -91,7 +91,11 @@ std::vector<std::string> MatchReferenceEntries(const rt::Session& session,
 //     in eval mode (Dropout, Identity, stochastic depth): compared with that entry's value;
 //   - a module with no nodes right after a Conv / ConvTranspose of the same shape is a
 //     BatchNorm folded into it: the convolution's value is compared with this entry, and the
-//     convolution's own entry is excused ("folded into X by the exporter");
+//     convolution's own entry is excused ("folded into X by the exporter"), unless the value
+//     matches both (a BatchNorm still at its initialization): then both are compared with it;
+//   - a module with no nodes inside a parent that computes its input itself (ConvNeXt's
+//     stochastic depth after `layer_scale * block(x)`) is compared with that value of the
+//     parent's own nodes;
 //   - anything else with no graph value is missing, which fails unless excused
 //     (LayerDiffOptions::excuse_patterns / min_coverage).
 absl::StatusOr<Report> DiffModel(const rt::Session& session, const Checkpoint& inputs,

@@ -82,6 +82,19 @@ def efficientnet():
     return torchvision.models.efficientnet_b0(num_classes=10), {"image": image(5, h=32, w=32)}
 
 
+def convnext():
+    from torchvision.models.convnext import CNBlockConfig, ConvNeXt
+    torch.manual_seed(0)
+    return ConvNeXt([CNBlockConfig(16, 32, 2), CNBlockConfig(32, None, 1)], stochastic_depth_prob=0.1,
+                    num_classes=10), {"image": image(14, h=32, w=32)}
+
+
+def mnasnet_fresh():
+    import torchvision
+    torch.manual_seed(0)
+    return torchvision.models.mnasnet0_5(num_classes=10), {"image": image(15, h=32, w=32)}
+
+
 def densenet():
     import torchvision
     torch.manual_seed(0)
@@ -261,6 +274,8 @@ ARCHS = {
     "squeezenet": (squeezenet, "torchvision SqueezeNet 1.1: fire modules, concat"),
     "shufflenet": (shufflenet, "torchvision ShuffleNetV2: channel shuffle, chunk"),
     "efficientnet": (efficientnet, "torchvision EfficientNet-B0: SiLU, SE, stochastic depth (identity in eval)"),
+    "convnext": (convnext, "torchvision ConvNeXt (small config): layer scale, stochastic depth after a Mul of the block itself"),
+    "mnasnet_fresh": (mnasnet_fresh, "torchvision MNASNet 0.5 as initialized (not perturbed): BatchNorms within tolerance of identity, folded"),
     "densenet": (densenet, "torchvision DenseNet (small config): BatchNorm before conv (not folded), concat"),
     "vit": (vit, "torchvision VisionTransformer (small config): class token, nn.MultiheadAttention"),
     "transformer": (transformer, "nn.Transformer encoder-decoder, two inputs, eval-mode dropout"),
@@ -276,10 +291,17 @@ ARCHS = {
 }
 
 
+FRESH = {"mnasnet_fresh"}
+
+
 def make(name, out_dir, seed=100):
     build, what = ARCHS[name]
     model, inputs = build()
-    model = perturb(model.float().eval(), seed + sorted(ARCHS).index(name))
+    model = model.float().eval()
+    # Fresh models keep their initialization (BatchNorm statistics 0 / 1, weight 1, bias 0), as
+    # users' first exports do; the rest are moved off it so no value is trivially identical.
+    if name not in FRESH:
+        model = perturb(model, seed + sorted(ARCHS).index(name))
     if hasattr(model, "after_perturb"):
         model.after_perturb()
     d = os.path.join(out_dir, name)
