@@ -11,8 +11,8 @@
 #include "gtest/gtest.h"
 #include "runtime/cpu/kernel_table.h"
 #include "runtime/session.h"
-#include "runtime/tensor_proto.h"
 #include "runtime/tensor_util.h"
+#include "runtime/testing/session_test_util.h"
 
 namespace tp {
 namespace rt {
@@ -22,10 +22,7 @@ const char kDir[] = "runtime/testdata/";
 
 // Inputs and PyTorch / NumPy outputs written by make_fusion_test_models.py.
 std::map<std::string, Tensor> Expected(const std::string& name) {
-  absl::StatusOr<std::map<std::string, Tensor>> m =
-      ReadTensorSetFile(std::string(kDir) + name + "_expected.pb");
-  EXPECT_TRUE(m.ok()) << m.status();
-  return m.ok() ? *std::move(m) : std::map<std::string, Tensor>{};
+  return testutil::ReadTensorSetOrFail(std::string(kDir) + name + "_expected.pb");
 }
 
 std::unique_ptr<Session> Load(const std::string& path, bool fuse, int threads = 1) {
@@ -33,9 +30,7 @@ std::unique_ptr<Session> Load(const std::string& path, bool fuse, int threads = 
   o.backend = "cpu";
   o.fuse = fuse;
   o.num_threads = threads;
-  auto s = Session::Load(path, o);
-  EXPECT_TRUE(s.ok()) << s.status();
-  return s.ok() ? std::move(*s) : nullptr;
+  return testutil::LoadOrFail(path, o);
 }
 
 struct Diff {
@@ -74,7 +69,8 @@ Tensor Random(Shape shape, uint32_t seed) {
 class FusionTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (!CpuFastKernelsEnabled()) GTEST_FAIL() << "this CPU lacks AVX2/FMA/F16C: fusion is off here";
+    if (!CpuFastKernelsEnabled())
+      GTEST_FAIL() << "this CPU lacks AVX2/FMA/F16C: fusion is off here";
   }
 };
 

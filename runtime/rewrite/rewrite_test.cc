@@ -12,7 +12,7 @@
 #include "gtest/gtest.h"
 #include "runtime/fusion.h"
 #include "runtime/session.h"
-#include "runtime/tensor_proto.h"
+#include "runtime/testing/session_test_util.h"
 
 namespace tp {
 namespace rt {
@@ -20,11 +20,10 @@ namespace {
 
 const char kDir[] = "runtime/rewrite/testdata/";
 
+using testutil::MaxRelativeError;
+
 std::map<std::string, Tensor> Expected(const std::string& name) {
-  absl::StatusOr<std::map<std::string, Tensor>> m =
-      ReadTensorSetFile(std::string(kDir) + name + "_expected.pb");
-  EXPECT_TRUE(m.ok()) << m.status();
-  return m.ok() ? *std::move(m) : std::map<std::string, Tensor>{};
+  return testutil::ReadTensorSetOrFail(std::string(kDir) + name + "_expected.pb");
 }
 
 std::unique_ptr<Session> Load(const std::string& name, const std::string& backend, bool fuse,
@@ -34,23 +33,7 @@ std::unique_ptr<Session> Load(const std::string& name, const std::string& backen
   o.fuse = fuse;
   o.rewrites = rewrites;
   o.num_threads = threads;
-  auto s = Session::Load(std::string(kDir) + name + ".onnx", o);
-  EXPECT_TRUE(s.ok()) << s.status();
-  return s.ok() ? std::move(*s) : nullptr;
-}
-
-// max |a - b| relative to max |b| (plus a small floor).
-double RelErr(const Tensor& a, const Tensor& b) {
-  EXPECT_EQ(ShapeToString(a.shape()), ShapeToString(b.shape()));
-  std::vector<double> av = *ToDoubleVector(a), bv = *ToDoubleVector(b);
-  if (av.size() != bv.size()) return INFINITY;
-  double err = 0, scale = 1e-6;
-  for (size_t i = 0; i < av.size(); ++i) {
-    const double e = std::fabs(av[i] - bv[i]);
-    err = std::isnan(e) ? INFINITY : std::max(err, e);
-    scale = std::max(scale, std::fabs(bv[i]));
-  }
-  return err / scale;
+  return testutil::LoadOrFail(std::string(kDir) + name + ".onnx", o);
 }
 
 using Counter = std::function<int(const FusedGraph&)>;
@@ -101,9 +84,11 @@ void RunCheck(const Check& c) {
       ASSERT_TRUE(out.ok()) << out.status();
       for (const std::string& o : c.outputs) {
         SCOPED_TRACE(o);
-        EXPECT_LE(RelErr(out->at(o), expected.at(o)), 2e-5) << "against PyTorch";
-        EXPECT_LE(RelErr(out->at(o), plain_out->at(o)), 2e-5) << "against the graph as written";
-        EXPECT_LE(RelErr(out->at(o), ref_out->at(o)), 2e-5) << "against the reference backend";
+        EXPECT_LE(MaxRelativeError(out->at(o), expected.at(o)), 2e-5) << "against PyTorch";
+        EXPECT_LE(MaxRelativeError(out->at(o), plain_out->at(o)), 2e-5)
+            << "against the graph as written";
+        EXPECT_LE(MaxRelativeError(out->at(o), ref_out->at(o)), 2e-5)
+            << "against the reference backend";
       }
     }
   }
@@ -125,10 +110,9 @@ TEST(RewriteTest, AffineFoldingIntoLinearLayers) {
 }
 
 TEST(RewriteTest, ConstantFolding) {
-  RunCheck({"constants",
-            {"x"},
-            {"out0"},
-            {{"fold_constants", [](const FusedGraph& g) { return g.folded_constants >= 4 ? 1 : 0; }}}});
+  RunCheck({"constants", {"x"}, {"out0"}, {{"fold_constants", [](const FusedGraph& g) {
+                                              return g.folded_constants >= 4 ? 1 : 0;
+                                            }}}});
 }
 
 TEST(RewriteTest, TransposesAndScalesFoldedIntoMatMul) {
@@ -176,8 +160,9 @@ TEST(RewriteTest, ReplacingAnInitializerRebuildsTheRewrittenGraph) {
   auto b = plain->Run({{"x", expected.at("x")}});
   ASSERT_TRUE(a.ok() && b.ok());
   for (const char* o : {"out0", "out1"}) {
-    EXPECT_LE(RelErr(a->at(o), b->at(o)), 2e-5) << o;
-    EXPECT_GT(RelErr(a->at(o), expected.at(o)), 1e-2) << o << ": the replacement had no effect";
+    EXPECT_LE(MaxRelativeError(a->at(o), b->at(o)), 2e-5) << o;
+    EXPECT_GT(MaxRelativeError(a->at(o), expected.at(o)), 1e-2)
+        << o << ": the replacement had no effect";
   }
 }
 
@@ -195,7 +180,7 @@ TEST(RewriteTest, CaptureRunsTheGraphAsWritten) {
   ASSERT_TRUE(out.ok()) << out.status();
   EXPECT_EQ(captured.size(), static_cast<size_t>(s->model().graph().node_size()));
   for (const std::string& op : captured) EXPECT_NE(op.rfind("Fused", 0), 0u) << op;
-  EXPECT_LE(RelErr(out->at("out0"), expected.at("out0")), 2e-5);
+  EXPECT_LE(MaxRelativeError(out->at("out0"), expected.at("out0")), 2e-5);
 }
 
 }  // namespace

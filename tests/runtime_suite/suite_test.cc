@@ -17,7 +17,7 @@
 #include "absl/strings/str_join.h"
 #include "gtest/gtest.h"
 #include "runtime/session.h"
-#include "runtime/tensor_proto.h"
+#include "runtime/testing/session_test_util.h"
 
 namespace tp {
 namespace rt {
@@ -29,16 +29,13 @@ const char kDir[] = "tests/runtime_suite/models/";
 // friends return Tensor::Reshaped views, Shape / Size read dims, Constant hands out the value
 // the model holds): no float32 arithmetic or copy runs on the reference path for them.
 const std::set<std::string>& MetadataOps() {
-  static const auto* ops = new std::set<std::string>{
-      "Identity", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Shape", "Size", "Constant"};
+  static const auto* ops = new std::set<std::string>{"Identity",  "Reshape", "Flatten", "Squeeze",
+                                                     "Unsqueeze", "Shape",   "Size",    "Constant"};
   return *ops;
 }
 
 std::map<std::string, Tensor> Inputs(const std::string& model) {
-  absl::StatusOr<std::map<std::string, Tensor>> m =
-      ReadTensorSetFile(std::string(kDir) + model + ".inputs.pb");
-  EXPECT_TRUE(m.ok()) << m.status();
-  return m.ok() ? *std::move(m) : std::map<std::string, Tensor>{};
+  return testutil::ReadTensorSetOrFail(std::string(kDir) + model + ".inputs.pb");
 }
 
 std::unique_ptr<Session> Load(const std::string& model, const std::string& backend, bool fuse,
@@ -47,21 +44,7 @@ std::unique_ptr<Session> Load(const std::string& model, const std::string& backe
   o.backend = backend;
   o.fuse = fuse;
   o.num_threads = threads;
-  auto s = Session::Load(std::string(kDir) + model + ".onnx", o);
-  EXPECT_TRUE(s.ok()) << s.status();
-  return s.ok() ? std::move(*s) : nullptr;
-}
-
-double RelErr(const Tensor& a, const Tensor& b) {
-  std::vector<double> av = *ToDoubleVector(a), bv = *ToDoubleVector(b);
-  if (av.size() != bv.size()) return INFINITY;
-  double err = 0, scale = 1e-6;
-  for (size_t i = 0; i < av.size(); ++i) {
-    const double e = std::fabs(av[i] - bv[i]);
-    err = std::isnan(e) ? INFINITY : std::max(err, e);
-    scale = std::max(scale, std::fabs(bv[i]));
-  }
-  return err / scale;
+  return testutil::LoadOrFail(std::string(kDir) + model + ".onnx", o);
 }
 
 class SuiteTest : public ::testing::TestWithParam<std::string> {};
@@ -97,7 +80,7 @@ TEST_P(SuiteTest, NoFloatNodeOnTheReferencePathAndOutputsMatchTheReference) {
     for (const auto& [name, t] : *expected) {
       SCOPED_TRACE(name);
       EXPECT_EQ(ShapeToString(out->at(name).shape()), ShapeToString(t.shape()));
-      EXPECT_LE(RelErr(out->at(name), t), 1e-4);
+      EXPECT_LE(testutil::MaxRelativeError(out->at(name), t), 1e-4);
     }
   }
 }
