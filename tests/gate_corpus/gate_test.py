@@ -23,13 +23,15 @@ import json
 import os
 import random
 import re
-import struct
 import subprocess
 import sys
 import tempfile
 import unittest
 
 import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "testing"))
+import safetensors_io  # noqa: E402
 
 CORPUS = os.path.dirname(os.path.abspath(sys.argv[1]))
 VERIFY = os.path.abspath(sys.argv[2])
@@ -48,39 +50,6 @@ SHARDS = int(os.environ.get("TEST_TOTAL_SHARDS", "1"))
 SHARD = int(os.environ.get("TEST_SHARD_INDEX", "0"))
 MINE = ARCHS[SHARD::SHARDS]
 MINE_BOUND = [a for a in MINE if a not in MODEL_MODE_ONLY]  # mode-3 tests run on these
-
-ST_DTYPES = {"F32": np.float32, "F16": np.float16, "F64": np.float64, "I64": np.int64,
-             "I32": np.int32, "U8": np.uint8, "BOOL": np.bool_, "I8": np.int8, "I16": np.int16}
-
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        (n,) = struct.unpack("<Q", f.read(8))
-        header = json.loads(f.read(n))
-        data = f.read()
-    meta = header.pop("__metadata__", None)
-    tensors = {}
-    for name, t in header.items():
-        b, e = t["data_offsets"]
-        tensors[name] = np.frombuffer(data[b:e], dtype=ST_DTYPES[t["dtype"]]).reshape(t["shape"])
-    order = sorted(header, key=lambda k: header[k]["data_offsets"][0])
-    return {k: tensors[k] for k in order}, meta, {k: header[k]["dtype"] for k in order}
-
-
-def write_safetensors(path, tensors, meta, dtypes):
-    header, blobs, offset = {}, [], 0
-    if meta is not None:
-        header["__metadata__"] = meta
-    for name, a in tensors.items():
-        raw = np.ascontiguousarray(a).tobytes()
-        header[name] = {"dtype": dtypes[name], "shape": list(a.shape),
-                        "data_offsets": [offset, offset + len(raw)]}
-        blobs.append(raw)
-        offset += len(raw)
-    h = json.dumps(header).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
 
 
 def verify(arch, *extra, device="cpu", reference=None):
@@ -154,7 +123,7 @@ class Gate(unittest.TestCase):
 
     def test_a_scaled_converted_tensor_fails_at_its_module(self):
         for arch in MINE_BOUND:
-            tensors, meta, dtypes = read_safetensors(converted(arch))
+            tensors, meta, dtypes = safetensors_io.read(converted(arch))
             names = [n for n, a in tensors.items()
                      if a.dtype.kind == "f" and np.any(a != 0)]
             if arch not in ALL_TENSORS:
@@ -172,7 +141,7 @@ class Gate(unittest.TestCase):
                         a = a * np.array(1.05, dtype=a.dtype)
                     bad[name] = a
                     path = os.path.join(TMP, "%s_bad.safetensors" % arch)
-                    write_safetensors(path, bad, meta, dtypes)
+                    safetensors_io.write(path, bad, meta, dtypes)
                     rc, out, rep = verify(arch, "--weights", path,
                                           "--source", os.path.join(d, "checkpoint.pt"))
                     self.assertEqual(rc, 1, out[-2000:])
@@ -220,12 +189,12 @@ class Gate(unittest.TestCase):
 
     def test_a_converted_tensor_the_graph_never_reads_fails(self):
         for arch in MINE_BOUND[:1]:
-            tensors, meta, dtypes = read_safetensors(converted(arch))
+            tensors, meta, dtypes = safetensors_io.read(converted(arch))
             tensors = dict(tensors)
             tensors["unused.extra"] = np.ones(7, np.float32)
             dtypes["unused.extra"] = "F32"
             path = os.path.join(TMP, "%s_extra.safetensors" % arch)
-            write_safetensors(path, tensors, meta, dtypes)
+            safetensors_io.write(path, tensors, meta, dtypes)
             d = os.path.join(CORPUS, arch)
             rc, out, rep = verify(arch, "--weights", path, "--source",
                                   os.path.join(d, "checkpoint.pt"))

@@ -12,12 +12,21 @@ usage: /usr/bin/python3 check_verify_weights.py CONVERT VERIFY WORKDIR REFERENCE
 import json
 import os
 import re
-import struct
 import subprocess
 import sys
 
 import numpy as np
 import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "testing"))
+import safetensors_io  # noqa: E402
+
+
+def read_safetensors(path):
+    """name -> (safetensors dtype, array)."""
+    tensors, _, dtypes = safetensors_io.read(path)
+    return {n: (dtypes[n], a) for n, a in tensors.items()}
+
 
 CONVERT, VERIFY, WORK, DUMPS = sys.argv[1:5]
 os.makedirs(WORK, exist_ok=True)
@@ -42,47 +51,6 @@ def check(cond, what):
     if not cond:
         failures.append(what)
 
-
-ST_DTYPES = {"F32": np.float32, "F16": np.float16, "F64": np.float64, "I64": np.int64,
-             "I32": np.int32}
-
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        blob = f.read()
-    (n,) = struct.unpack("<Q", blob[:8])
-    header = json.loads(blob[8:8 + n])
-    base = 8 + n
-    out = {}
-    for name, info in header.items():
-        if name == "__metadata__":
-            continue
-        if info["dtype"] == "BF16":
-            raw = np.frombuffer(blob[base + info["data_offsets"][0]:base + info["data_offsets"][1]],
-                                dtype=np.uint16).astype(np.uint32) << 16
-            arr = raw.view(np.float32).reshape(info["shape"])
-            out[name] = ("BF16", arr)
-            continue
-        a, b = info["data_offsets"]
-        arr = np.frombuffer(blob[base + a:base + b], dtype=ST_DTYPES[info["dtype"]])
-        out[name] = (info["dtype"], arr.reshape(info["shape"]).copy())
-    return out
-
-
-def write_safetensors(path, tensors):
-    names = {np.dtype(np.float32): "F32", np.dtype(np.float16): "F16",
-             np.dtype(np.float64): "F64", np.dtype(np.int64): "I64", np.dtype(np.int32): "I32"}
-    header, chunks, offset = {}, [], 0
-    for name, arr in tensors.items():
-        data = np.ascontiguousarray(arr).tobytes()
-        header[name] = {"dtype": names[arr.dtype], "shape": list(arr.shape),
-                        "data_offsets": [offset, offset + len(data)]}
-        chunks.append(data)
-        offset += len(data)
-    h = json.dumps(header).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(chunks))
 
 
 def torch_expected(model, out_type):
@@ -173,7 +141,7 @@ for model, out_type, victim in (("vocoder", "f32", "ups.0.weight"),
     tensors = {n: a for n, (_, a) in clean.items()}
     tensors[victim] = (tensors[victim].astype(np.float64) * 1.01).astype(tensors[victim].dtype)
     path = os.path.join(WORK, f"{model}_{out_type}_scaled.safetensors")
-    write_safetensors(path, tensors)
+    safetensors_io.write(path, tensors)
     want = disagreeing(model, out_type, read_safetensors(path))
     check(want == {victim}, f"{model}: PyTorch disagrees only with {victim} ({sorted(want)})")
     report = os.path.join(WORK, f"{model}_scaled.json")
@@ -190,7 +158,7 @@ for model, out_type, victim in (("vocoder", "f32", "ups.0.weight"),
 clean = read_safetensors(os.path.join(WORK, "vocoder_f32.safetensors"))
 tensors = {n: a for n, (_, a) in clean.items() if n != "conv_post.bias"}
 path = os.path.join(WORK, "vocoder_missing.safetensors")
-write_safetensors(path, tensors)
+safetensors_io.write(path, tensors)
 want = disagreeing("vocoder", "f32", read_safetensors(path))
 check(want == {"conv_post.bias"}, f"PyTorch: only conv_post.bias is unaccounted for ({want})")
 rc, text = verify(path, "vocoder")
@@ -200,7 +168,7 @@ check(rc == 1 and failing_names(text) == want and "conv_post.bias (missing)" in 
 tensors = {n: a for n, (_, a) in clean.items()}
 tensors["extra.weight"] = np.ones((2, 2), np.float32)
 path = os.path.join(WORK, "vocoder_extra.safetensors")
-write_safetensors(path, tensors)
+safetensors_io.write(path, tensors)
 want = disagreeing("vocoder", "f32", read_safetensors(path))
 rc, text = verify(path, "vocoder")
 check(rc == 1 and failing_names(text) == want == {"extra.weight"} and

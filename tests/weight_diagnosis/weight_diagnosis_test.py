@@ -22,7 +22,6 @@ Usage: weight_diagnosis_test.py CORPUS_JSON MODELS_JSON VERIFY CONVERT
 import collections
 import json
 import os
-import struct
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,9 @@ import unittest
 
 import numpy as np
 import torch
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, "testing"))
+import safetensors_io  # noqa: E402
 
 DIRS = {}
 for listing in sys.argv[1:3]:
@@ -65,39 +67,6 @@ CONVERSIONS = {
     "gates": ["--schema", os.path.join(TMP, "gates.textproto")],
 }
 
-ST_DTYPES = {"F32": np.float32, "F16": np.float16, "F64": np.float64, "I64": np.int64}
-ST_NAMES = {np.dtype(v): k for k, v in ST_DTYPES.items()}
-
-
-def read_safetensors(path):
-    with open(path, "rb") as f:
-        (n,) = struct.unpack("<Q", f.read(8))
-        header = json.loads(f.read(n))
-        data = f.read()
-    meta = header.pop("__metadata__", None)
-    order = sorted(header, key=lambda k: header[k]["data_offsets"][0])
-    tensors = collections.OrderedDict()
-    for k in order:
-        b, e = header[k]["data_offsets"]
-        tensors[k] = np.frombuffer(data[b:e], ST_DTYPES[header[k]["dtype"]]).reshape(
-            header[k]["shape"]).copy()
-    return tensors, meta
-
-
-def write_safetensors(path, tensors, meta):
-    header, blobs, offset = {}, [], 0
-    if meta is not None:
-        header["__metadata__"] = meta
-    for name, a in tensors.items():
-        raw = np.ascontiguousarray(a).tobytes()
-        header[name] = {"dtype": ST_NAMES[a.dtype], "shape": list(a.shape),
-                        "data_offsets": [offset, offset + len(raw)]}
-        blobs.append(raw)
-        offset += len(raw)
-    h = json.dumps(header).encode()
-    h += b" " * ((8 - len(h) % 8) % 8)
-    with open(path, "wb") as f:
-        f.write(struct.pack("<Q", len(h)) + h + b"".join(blobs))
 
 
 _converted, _sources = {}, {}
@@ -436,10 +405,10 @@ CLEAN = {
 
 
 def planted(c):
-    tensors, meta = read_safetensors(converted(c.arch, c.conv))
+    tensors, meta, _ = safetensors_io.read(converted(c.arch, c.conv))
     c.plant(tensors, source(c.arch))
     path = os.path.join(TMP, "%s.safetensors" % c.id)
-    write_safetensors(path, tensors, meta)
+    safetensors_io.write(path, tensors, meta)
     return path
 
 
@@ -481,10 +450,10 @@ class WeightDiagnosis(unittest.TestCase):
 
     def test_unexplained_corruption_names_nothing(self):
         for arch, conv, name in UNEXPLAINED:
-            tensors, meta = read_safetensors(converted(arch, conv))
+            tensors, meta, _ = safetensors_io.read(converted(arch, conv))
             noise(name)(tensors, None)
             path = os.path.join(TMP, "noise_%s.safetensors" % arch)
-            write_safetensors(path, tensors, meta)
+            safetensors_io.write(path, tensors, meta)
             for mode in ("weights", "model"):
                 with self.subTest(arch=arch, tensor=name, mode=mode):
                     rc, rep, out = run_verify(arch, path, mode)
