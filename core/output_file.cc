@@ -273,7 +273,12 @@ absl::Status OutputFile::SpliceFrom(int fd, loff_t* in, uint64_t* left, uint64_t
       while (done < in_pipe) {
         const ssize_t r = ::read(pipe_[0], &buffer[done], in_pipe - done);
         if (r < 0 && errno == EINTR) continue;
-        if (r <= 0) return absl::InternalError(absl::StrCat(path_, ": pipe read failed"));
+        if (r <= 0) {
+          const int err = r < 0 ? errno : EIO;
+          ClosePipe();
+          return absl::InternalError(
+              absl::StrCat(path_, ": reading the copy pipe failed: ", std::strerror(err)));
+        }
         done += static_cast<size_t>(r);
       }
       RETURN_IF_ERROR(WriteAll(buffer));
@@ -311,9 +316,11 @@ absl::Status OutputFile::ReadFrom(int fd, loff_t* in, uint64_t* left, uint64_t l
     const size_t want = static_cast<size_t>(std::min<uint64_t>(*left, buffer.size()));
     const ssize_t got = ::pread(fd, &buffer[0], want, *in);
     if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) {
+    if (got == 0) return ShortSource(*left, length);
+    if (got < 0) {
       return absl::DataLossError(absl::StrCat(path_, ": source read failed ", *left,
-                                              " bytes short of the ", length, " to copy"));
+                                              " bytes short of the ", length,
+                                              " to copy: ", std::strerror(errno)));
     }
     RETURN_IF_ERROR(WriteAll(absl::string_view(buffer.data(), static_cast<size_t>(got))));
     *in += got;
