@@ -48,8 +48,8 @@ struct Candidate {
   BatchNormParams bn;
   std::string conv_weight, conv_bias;  // kFolded*: the convolution's source tensors
   double eps = 0;
-  int64_t offset = 0, rows = 0;        // kSlice: rows [offset, offset + rows) of the source
-  std::string what;  // for the report
+  int64_t offset = 0, rows = 0;  // kSlice: rows [offset, offset + rows) of the source
+  std::string what;              // for the report
 };
 
 // How one consumer takes a parameter.
@@ -72,7 +72,10 @@ class Binder {
  public:
   Binder(onnx::ModelProto& model, const std::string& base_dir, const Checkpoint& converted,
          const Checkpoint& source, const BindOptions& options)
-      : model_(model), base_dir_(base_dir), converted_(converted), source_(source),
+      : model_(model),
+        base_dir_(base_dir),
+        converted_(converted),
+        source_(source),
         options_(options) {}
 
   absl::StatusOr<BindResult> Run() {
@@ -140,6 +143,7 @@ class Binder {
     }
     // Modules the source knows (for scope matching of `_k` call suffixes).
     for (const NamedTensor& t : source_.tensors) source_modules_.insert(ModuleOfKey(t.name));
+    for (int i = 0; i < g.node_size(); ++i) modules_with_nodes_.insert(ConsumerModule(i));
     return absl::OkStatus();
   }
 
@@ -185,7 +189,9 @@ class Binder {
     TensorGetter get = [this](const std::string& n) { return source_.Find(n); };
     Tensor t;
     switch (c.kind) {
-      case Candidate::Kind::kTensor: t = *source_.Find(c.key); break;
+      case Candidate::Kind::kTensor:
+        t = *source_.Find(c.key);
+        break;
       case Candidate::Kind::kWeightNorm: {
         ASSIGN_OR_RETURN(t, WeightNormProduct(c.pair, get));
         break;
@@ -205,7 +211,8 @@ class Binder {
   bool Close(const std::vector<double>& a, const std::vector<double>& b) const {
     if (a.size() != b.size()) return false;
     for (size_t i = 0; i < a.size(); ++i) {
-      if (!(std::fabs(a[i] - b[i]) <= options_.atol + options_.rtol * std::fabs(b[i]))) return false;
+      if (!(std::fabs(a[i] - b[i]) <= options_.atol + options_.rtol * std::fabs(b[i])))
+        return false;
     }
     return true;
   }
@@ -238,8 +245,10 @@ class Binder {
     return out;
   }
 
-  // A convolution weight the exporter multiplied by the BatchNorm after it.
-  absl::StatusOr<std::optional<Choice>> FoldedMatch(const Parameter& p, const std::string& module) {
+  // A convolution weight the exporter multiplied by the BatchNorm after it. With
+  // `folded_away_only`, only BatchNorms that have no node in the graph are tried.
+  absl::StatusOr<std::optional<Choice>> FoldedMatch(const Parameter& p, const std::string& module,
+                                                    bool folded_away_only) {
     if (p.value.rank() < 3) return std::optional<Choice>();
     const std::string w_name = absl::StrCat(WithoutCall(module), ".weight");
     const Tensor* w = source_.Find(w_name);
@@ -247,13 +256,20 @@ class Binder {
     const int w_at = name_index_.count(w_name) ? name_index_[w_name] : 0;
     std::vector<const BatchNormParams*> order;
     for (const BatchNormParams& bn : batch_norms_) {
-      if (bn.channels == p.value.shape()[0]) order.push_back(&bn);
+      if (bn.channels != p.value.shape()[0]) continue;
+      if (folded_away_only && modules_with_nodes_.count(bn.module)) continue;
+      order.push_back(&bn);
     }
     // The BatchNorm registered right after the convolution comes first.
-    std::stable_sort(order.begin(), order.end(), [&](const BatchNormParams* a, const BatchNormParams* b) {
-      const int da = name_index_[a->mean] - w_at, db = name_index_[b->mean] - w_at;
-      return (da < 0 ? 1 << 30 : da) < (db < 0 ? 1 << 30 : db);
-    });
+    std::stable_sort(order.begin(), order.end(),
+                     [&](const BatchNormParams* a, const BatchNormParams* b) {
+                       const int da = name_index_[a->mean] - w_at, db = name_index_[b->mean] - w_at;
+                       return (da < 0 ? 1 << 30 : da) < (db < 0 ? 1 << 30 : db);
+                     });
+    // What the exporter folds is the BatchNorm right after the convolution: only that one, when
+    // guessing ahead of a plain match.
+    if (folded_away_only && order.size() > 1) order.resize(1);
+    if (folded_away_only && !order.empty() && name_index_[order[0]->mean] < w_at) order.clear();
     TensorGetter get = [this](const std::string& n) { return source_.Find(n); };
     ASSIGN_OR_RETURN(std::vector<double> want, ToDoubleVector(p.value));
     for (const BatchNormParams* bn : order) {
@@ -267,7 +283,8 @@ class Binder {
       c->key = absl::StrCat(w_name, "*", bn->module);
       c->conv_weight = w_name;
       c->conv_bias = source_.Find(WithoutCall(module) + ".bias") != nullptr
-                         ? WithoutCall(module) + ".bias" : "";
+                         ? WithoutCall(module) + ".bias"
+                         : "";
       c->bn = *bn;
       c->eps = *eps;
       c->sources = {w_name, bn->weight, bn->bias, bn->mean, bn->var};
@@ -362,9 +379,8 @@ class Binder {
   }
 
   std::string ConsumerModule(int node) const {
-    return NodeScopeModule(model_.graph().node(node).name(), [this](const std::string& n) {
-      return source_modules_.count(n) > 0;
-    });
+    return NodeScopeModule(model_.graph().node(node).name(),
+                           [this](const std::string& n) { return source_modules_.count(n) > 0; });
   }
 
   // ---- the converted counterpart -------------------------------------------------------------
@@ -412,7 +428,8 @@ class Binder {
       }
       case Candidate::Kind::kFoldedWeight: {
         if (!need(c.sources)) return std::optional<Tensor>();
-        ASSIGN_OR_RETURN(Tensor t, FoldBatchNormWeight(*Converted(c.conv_weight), c.bn, c.eps, 0, get));
+        ASSIGN_OR_RETURN(Tensor t,
+                         FoldBatchNormWeight(*Converted(c.conv_weight), c.bn, c.eps, 0, get));
         return std::optional<Tensor>(std::move(t));
       }
       case Candidate::Kind::kSlice: {
@@ -440,8 +457,15 @@ class Binder {
       const std::string module = ConsumerModule(consumer.first);
       const onnx::NodeProto& node = model_.graph().node(consumer.first);
       std::optional<Choice> choice;
+      // A convolution whose BatchNorm has no node was folded with it, even when the fold changes
+      // the weight by less than the tolerance (a BatchNorm at its initialization): that BatchNorm's
+      // parameters are what the weight is made of, before any plain match of the weight alone.
+      if (consumer.second == 1 && node.op_type() == "Conv") {
+        ASSIGN_OR_RETURN(choice, FoldedMatch(p, module, /*folded_away_only=*/true));
+        if (choice) folded_by_node_[consumer.first] = choice->candidate;
+      }
       // A folded convolution's bias follows its weight.
-      if (consumer.second == 2 && (node.op_type() == "Conv")) {
+      if (!choice && consumer.second == 2 && (node.op_type() == "Conv")) {
         auto w = folded_by_node_.find(consumer.first);
         if (w != folded_by_node_.end()) {
           ASSIGN_OR_RETURN(choice, FoldedBiasMatch(p, *w->second));
@@ -454,7 +478,7 @@ class Binder {
         if (!matches->empty()) choice = Prefer(*matches, module);
       }
       if (!choice && consumer.second == 1 && node.op_type() == "Conv") {
-        ASSIGN_OR_RETURN(choice, FoldedMatch(p, module));
+        ASSIGN_OR_RETURN(choice, FoldedMatch(p, module, /*folded_away_only=*/false));
         if (choice) folded_by_node_[consumer.first] = choice->candidate;
       }
       if (!choice) {
@@ -635,6 +659,7 @@ class Binder {
   std::vector<BatchNormParams> batch_norms_;
   std::map<std::string, int> name_index_;
   std::set<std::string> source_modules_;
+  std::set<std::string> modules_with_nodes_;  // scope modules of the graph's nodes
   std::map<std::string, std::vector<double>> source_values_;
   std::map<std::string, Shape> source_shapes_;
   std::set<std::string> taken_;
@@ -660,25 +685,28 @@ std::string FormatBindResult(const BindResult& r, bool verbose) {
   }
   const int exercised = r.converted_float - static_cast<int>(r.unexercised.size()) -
                         static_cast<int>(r.declared_unused.size());
-  std::string s = absl::StrCat("weights: ", exercised, " of ", r.converted_float,
-                               " converted float tensors exercised, bound into ", r.bound.size(),
-                               " graph parameters (", by_name, " by name, ", by_content,
-                               " by content", copies > 0 ? absl::StrCat(", ", copies, " per-consumer copies") : "",
-                               "); ", r.left_as_exported.size(), " float constants left as exported");
+  std::string s =
+      absl::StrCat("weights: ", exercised, " of ", r.converted_float,
+                   " converted float tensors exercised, bound into ", r.bound.size(),
+                   " graph parameters (", by_name, " by name, ", by_content, " by content",
+                   copies > 0 ? absl::StrCat(", ", copies, " per-consumer copies") : "", "); ",
+                   r.left_as_exported.size(), " float constants left as exported");
   if (!r.integers_checked.empty()) {
     absl::StrAppend(&s, "; ", r.integers_checked.size(), " integer tensors equal to the source");
   }
   absl::StrAppend(&s, " [", r.recovery, "]\n");
   if (verbose) {
     for (const BoundParameter& b : r.bound) {
-      absl::StrAppend(&s, "  ", b.parameter, b.consumers.empty() ? "" : absl::StrCat(" (for ", b.consumers, ")"),
-                      " <- ", absl::StrJoin(b.converted, " + "), "  [", b.how, "]\n");
+      absl::StrAppend(&s, "  ", b.parameter,
+                      b.consumers.empty() ? "" : absl::StrCat(" (for ", b.consumers, ")"), " <- ",
+                      absl::StrJoin(b.converted, " + "), "  [", b.how, "]\n");
     }
     if (!r.left_as_exported.empty()) {
       absl::StrAppend(&s, "  left as exported: ", absl::StrJoin(r.left_as_exported, ", "), "\n");
     }
     if (!r.declared_unused.empty()) {
-      absl::StrAppend(&s, "  declared unused by the schema: ", absl::StrJoin(r.declared_unused, ", "), "\n");
+      absl::StrAppend(
+          &s, "  declared unused by the schema: ", absl::StrJoin(r.declared_unused, ", "), "\n");
     }
   }
   return s;
@@ -698,9 +726,9 @@ std::vector<std::string> BindProblems(const BindResult& r) {
                                " not exercised by the graph: ", absl::StrJoin(items, ", ")));
   }
   if (!r.integers_differ.empty()) {
-    out.push_back(absl::StrCat(r.integers_differ.size(),
-                               " integer tensors differ from the source: ",
-                               absl::StrJoin(r.integers_differ, ", ")));
+    out.push_back(absl::StrCat(
+        r.integers_differ.size(),
+        " integer tensors differ from the source: ", absl::StrJoin(r.integers_differ, ", ")));
   }
   return out;
 }

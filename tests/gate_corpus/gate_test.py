@@ -39,17 +39,12 @@ CONVERT = os.path.abspath(sys.argv[3])
 del sys.argv[1:4]
 TMP = os.environ.get("TEST_TMPDIR") or tempfile.mkdtemp()
 ALL_TENSORS = {"vocoder", "gru", "attention", "tied_lm", "shared_constants"}
-# Checked in model mode only, said as a skip: binding converted weights back (mode 3) into a
-# graph whose BatchNorms are still at their initialization (weight 1, bias 0, statistics 0 / 1)
-# cannot tell a folded BatchNorm from none, so those parameters count as not exercised.
-MODEL_MODE_ONLY = {"mnasnet_fresh": "mode 3 on BatchNorms at initialization is a known limit"}
 
 with open(os.path.join(CORPUS, "corpus.json")) as f:
     ARCHS = [a["name"] for a in json.load(f)]
 SHARDS = int(os.environ.get("TEST_TOTAL_SHARDS", "1"))
 SHARD = int(os.environ.get("TEST_SHARD_INDEX", "0"))
 MINE = ARCHS[SHARD::SHARDS]
-MINE_BOUND = [a for a in MINE if a not in MODEL_MODE_ONLY]  # mode-3 tests run on these
 
 
 def verify(arch, *extra, device="cpu", reference=None):
@@ -110,8 +105,6 @@ class Gate(unittest.TestCase):
     def test_converted_weights_bound_back_pass_with_every_tensor_exercised(self):
         for arch in MINE:
             with self.subTest(arch=arch):
-                if arch in MODEL_MODE_ONLY:
-                    self.skipTest(MODEL_MODE_ONLY[arch])
                 d = os.path.join(CORPUS, arch)
                 rc, out, rep = verify(arch, "--weights", converted(arch),
                                       "--source", os.path.join(d, "checkpoint.pt"))
@@ -122,7 +115,7 @@ class Gate(unittest.TestCase):
                 self.assertIn("provenance record", out)
 
     def test_a_scaled_converted_tensor_fails_at_its_module(self):
-        for arch in MINE_BOUND:
+        for arch in MINE:
             tensors, meta, dtypes = safetensors_io.read(converted(arch))
             names = [n for n, a in tensors.items()
                      if a.dtype.kind == "f" and np.any(a != 0)]
@@ -150,7 +143,7 @@ class Gate(unittest.TestCase):
                                     "first divergence %r for %r" % (rep["first_divergence"], name))
 
     def test_weights_mode_reads_the_provenance_record(self):
-        for arch in MINE_BOUND[:1]:
+        for arch in MINE[:1]:
             d = os.path.join(CORPUS, arch)
             p = subprocess.run([VERIFY, "--weights", converted(arch), "--source",
                                 os.path.join(d, "checkpoint.pt"), "--color", "never"],
@@ -188,7 +181,7 @@ class Gate(unittest.TestCase):
             self.assertEqual(rep["summary"]["excused"] >= 1, True)
 
     def test_a_converted_tensor_the_graph_never_reads_fails(self):
-        for arch in MINE_BOUND[:1]:
+        for arch in MINE[:1]:
             tensors, meta, dtypes = safetensors_io.read(converted(arch))
             tensors = dict(tensors)
             tensors["unused.extra"] = np.ones(7, np.float32)

@@ -89,10 +89,10 @@ def convnext():
                     num_classes=10), {"image": image(14, h=32, w=32)}
 
 
-def mnasnet_fresh():
+def resnet18_fresh():
     import torchvision
-    torch.manual_seed(0)
-    return torchvision.models.mnasnet0_5(num_classes=10), {"image": image(15, h=32, w=32)}
+    torch.manual_seed(1)
+    return torchvision.models.resnet18(num_classes=10), {"image": image(15, h=32, w=32)}
 
 
 def densenet():
@@ -275,7 +275,7 @@ ARCHS = {
     "shufflenet": (shufflenet, "torchvision ShuffleNetV2: channel shuffle, chunk"),
     "efficientnet": (efficientnet, "torchvision EfficientNet-B0: SiLU, SE, stochastic depth (identity in eval)"),
     "convnext": (convnext, "torchvision ConvNeXt (small config): layer scale, stochastic depth after a Mul of the block itself"),
-    "mnasnet_fresh": (mnasnet_fresh, "torchvision MNASNet 0.5 as initialized (not perturbed): BatchNorms within tolerance of identity, folded"),
+    "resnet18_fresh": (resnet18_fresh, "torchvision ResNet-18 as initialized (not perturbed): BatchNorms within tolerance of identity, folded"),
     "densenet": (densenet, "torchvision DenseNet (small config): BatchNorm before conv (not folded), concat"),
     "vit": (vit, "torchvision VisionTransformer (small config): class token, nn.MultiheadAttention"),
     "transformer": (transformer, "nn.Transformer encoder-decoder, two inputs, eval-mode dropout"),
@@ -291,7 +291,7 @@ ARCHS = {
 }
 
 
-FRESH = {"mnasnet_fresh"}
+FRESH = {"resnet18_fresh"}
 
 
 def make(name, out_dir, seed=100):
